@@ -1,0 +1,140 @@
+//! # argocd-wasm-sdk
+//!
+//! Write an argocd-wasm-plugin transform module as plain Rust. The SDK hides the WebAssembly
+//! component glue: implement [`Module`] for a struct that doubles as the step's `with:`
+//! config, call [`register!`], and build with `cargo build --target wasm32-wasip2 --release`.
+//!
+//! ```
+//! use argocd_wasm_sdk::prelude::*;
+//!
+//! /// `with: {key: team, value: payments}` adds the label to every object.
+//! #[derive(Deserialize)]
+//! #[serde(deny_unknown_fields)]
+//! struct AddLabel {
+//!     key: String,
+//!     value: String,
+//! }
+//!
+//! impl Module for AddLabel {
+//!     fn info() -> Info {
+//!         Info::new("add-label", "0.1.0", "Adds one label to every object")
+//!     }
+//!
+//!     fn transform(&self, _ctx: &Context, objects: &mut Objects) -> Result<()> {
+//!         for object in objects.iter_mut() {
+//!             object.set_label(&self.key, &self.value)?;
+//!         }
+//!         Ok(())
+//!     }
+//! }
+//!
+//! register!(AddLabel);
+//! ```
+//!
+//! The same logic runs natively in `cargo test` through [`testing::TestRun`], and inside the
+//! host as a sandboxed component: no files, no network, no environment, a fixed clock.
+
+#[doc(hidden)]
+pub mod bindings;
+mod context;
+mod object;
+mod path;
+mod runner;
+pub mod testing;
+mod types;
+
+pub use context::Context;
+pub use object::{Object, Objects};
+pub use path::{FieldPath, Segment};
+pub use types::{
+    AppInfo, Diagnostic, Info, ObjectRef, Parameter, ParameterAnnouncement, ParameterKind,
+    ParameterValue, RawContext, Severity,
+};
+
+/// The version of the WIT contract this SDK builds modules for. [`register!`] stores it in
+/// the module's `argocd-wasm-plugin-contract` custom section, which the host checks at load.
+pub const CONTRACT_VERSION: &str = "0.1.0";
+
+/// The result type of module code: the error is the [`Diagnostic`] that fails the render.
+pub type Result<T, E = Diagnostic> = std::result::Result<T, E>;
+
+/// A transform module. The implementing type is deserialized from the step's `with:` block
+/// (an absent block is `{}`), so a module's config is just its fields.
+pub trait Module: serde::de::DeserializeOwned {
+    /// The module's name, version, description and the parameters it announces.
+    fn info() -> Info;
+
+    /// Checks the config beyond what deserializing it checks. Called when the pipeline is
+    /// loaded, before any object is touched.
+    fn validate(&self) -> Vec<Diagnostic> {
+        Vec::new()
+    }
+
+    /// Transforms the objects the step matched. Report findings through `ctx`; return an
+    /// error to fail the render with one diagnostic.
+    fn transform(&self, ctx: &Context, objects: &mut Objects) -> Result<()>;
+}
+
+/// Writes a line to the host's log, tagged with the step and module. Natively (in
+/// `cargo test`) the line goes to stderr.
+pub fn log(level: LogLevel, message: &str) {
+    #[cfg(target_arch = "wasm32")]
+    bindings::argocd::wasm_plugin::host::log(level, message);
+    #[cfg(not(target_arch = "wasm32"))]
+    eprintln!("[{level:?}] {message}");
+}
+
+pub use bindings::argocd::wasm_plugin::host::LogLevel;
+
+/// Everything a module usually needs, including serde's derives.
+pub mod prelude {
+    pub use crate::{
+        Context, Diagnostic, FieldPath, Info, Module, Object, Objects, ParameterAnnouncement,
+        ParameterKind, ParameterValue, Result, Severity, register,
+    };
+    pub use serde::Deserialize;
+    pub use serde_json::{Value, json};
+}
+
+/// Makes a [`Module`] the component's export and records the contract version it was built
+/// for. Use once per module crate. Outside wasm32 it exports the same entry points as plain
+/// functions instead, so the crate's unit tests build natively.
+#[macro_export]
+macro_rules! register {
+    ($module:ty) => {
+        #[cfg(not(target_arch = "wasm32"))]
+        #[doc(hidden)]
+        pub const __ARGOCD_WASM_PLUGIN_MODULE: $crate::testing::EntryPoints =
+            $crate::testing::EntryPoints::of::<$module>();
+
+        #[cfg(target_arch = "wasm32")]
+        const _: () = {
+            #[used]
+            #[unsafe(link_section = "argocd-wasm-plugin-contract")]
+            static CONTRACT: [u8; $crate::CONTRACT_VERSION.len()] =
+                $crate::__private::contract_version_bytes();
+
+            type __ArgocdWasmShell = $crate::__private::Shell<$module>;
+            $crate::bindings::__export_transformer!(
+                __ArgocdWasmShell with_types_in $crate::bindings
+            );
+        };
+    };
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::runner::Shell;
+
+    /// The contract version as a byte array, for the custom section.
+    pub const fn contract_version_bytes<const N: usize>() -> [u8; N] {
+        let source = crate::CONTRACT_VERSION.as_bytes();
+        let mut bytes = [0u8; N];
+        let mut i = 0;
+        while i < N {
+            bytes[i] = source[i];
+            i += 1;
+        }
+        bytes
+    }
+}

@@ -1,0 +1,116 @@
+//! Run a module natively in `cargo test`, through the same code path the host uses.
+//!
+//! ```
+//! # use argocd_wasm_sdk::prelude::*;
+//! # #[derive(Deserialize)] struct Noop {}
+//! # impl Module for Noop {
+//! #     fn info() -> Info { Info::new("noop", "0.1.0", "") }
+//! #     fn transform(&self, _: &Context, _: &mut Objects) -> Result<()> { Ok(()) }
+//! # }
+//! use argocd_wasm_sdk::testing::TestRun;
+//!
+//! let out = TestRun::new()
+//!     .config(json!({}))
+//!     .param_list("images", &["nginx:1.27"])
+//!     .run::<Noop>(vec![json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}})])
+//!     .unwrap();
+//! assert_eq!(out.objects[0]["kind"], "ConfigMap");
+//! ```
+
+use serde_json::Value;
+
+use crate::types::Output;
+use crate::{Diagnostic, Info, Module, Parameter, ParameterValue, RawContext, runner};
+
+/// A registered module's entry points as plain functions: what the component exports.
+pub struct EntryPoints {
+    pub describe: fn() -> Info,
+    pub validate_config: fn(&str) -> Vec<Diagnostic>,
+    pub transform: fn(RawContext, Vec<String>) -> Result<Output, Vec<Diagnostic>>,
+}
+
+impl EntryPoints {
+    pub const fn of<M: Module>() -> Self {
+        Self {
+            describe: M::info,
+            validate_config: runner::validate_config::<M>,
+            transform: runner::transform::<M>,
+        }
+    }
+}
+
+/// A transform's result in tests: the objects as JSON values plus non-fatal diagnostics.
+#[derive(Debug)]
+pub struct TestOutput {
+    pub objects: Vec<Value>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Builds the context of one test run.
+pub struct TestRun {
+    raw: RawContext,
+}
+
+impl Default for TestRun {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TestRun {
+    pub fn new() -> Self {
+        Self {
+            raw: RawContext::empty("test"),
+        }
+    }
+
+    /// The step's `with:` block.
+    pub fn config(mut self, config: Value) -> Self {
+        self.raw.config = config.to_string();
+        self
+    }
+
+    pub fn param(mut self, name: &str, value: ParameterValue) -> Self {
+        self.raw.parameters.push(Parameter {
+            name: name.to_owned(),
+            value,
+        });
+        self
+    }
+
+    pub fn param_str(self, name: &str, value: &str) -> Self {
+        self.param(name, ParameterValue::String(value.to_owned()))
+    }
+
+    pub fn param_list(self, name: &str, items: &[&str]) -> Self {
+        let items = items.iter().map(|item| item.to_string()).collect();
+        self.param(name, ParameterValue::Array(items))
+    }
+
+    /// A plugin env variable, named without the `ARGOCD_ENV_` prefix.
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.raw.env.push((name.to_owned(), value.to_owned()));
+        self.raw.env.sort();
+        self
+    }
+
+    /// What the host's load-time check of the step's config would report.
+    pub fn validate<M: Module>(&self) -> Vec<Diagnostic> {
+        runner::validate_config::<M>(&self.raw.config)
+    }
+
+    /// Runs the transform on these objects.
+    pub fn run<M: Module>(self, objects: Vec<Value>) -> Result<TestOutput, Vec<Diagnostic>> {
+        let resources = objects.iter().map(Value::to_string).collect();
+        let output = runner::transform::<M>(self.raw, resources)?;
+        let objects = output
+            .resources
+            .iter()
+            .map(|text| serde_json::from_str(text).expect("the runner emits valid JSON"))
+            .collect();
+        Ok(TestOutput {
+            objects,
+            diagnostics: output.diagnostics,
+        })
+    }
+}
