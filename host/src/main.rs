@@ -1,1 +1,14 @@
-fn main() {}
+//! argocd-wasm-plugin: an Argo CD Config Management Plugin that renders manifests through
+//! sandboxed WebAssembly transform modules.
+
+mod builtins;
+mod cli;
+mod invocation;
+mod manifests;
+mod paths;
+mod pipeline;
+mod runtime;
+
+fn main() -> std::process::ExitCode {
+    cli::run()
+}

@@ -385,7 +385,9 @@ mod tests {
         object.set("spec.replicas", 3).unwrap();
         assert_eq!(object.label("team"), Some("payments"));
         assert_eq!(object.get("spec.replicas").unwrap(), Some(&json!(3)));
-        let error = object.set("spec.template.spec.containers[5].image", "x").unwrap_err();
+        let error = object
+            .set("spec.template.spec.containers[5].image", "x")
+            .unwrap_err();
         assert_eq!(
             error.field.as_deref(),
             Some("spec.template.spec.containers[5].image")
@@ -396,7 +398,9 @@ mod tests {
     #[test]
     fn removes_keys_and_items() {
         let mut object = deployment();
-        let removed = object.remove("spec.template.spec.initContainers[0]").unwrap();
+        let removed = object
+            .remove("spec.template.spec.initContainers[0]")
+            .unwrap();
         assert_eq!(removed.unwrap()["name"], "migrate");
         assert_eq!(object.remove("metadata.nothing").unwrap(), None);
     }

@@ -130,7 +130,9 @@ impl Parser<'_> {
                 Segment::Key(body[..end].to_owned())
             }
             _ => {
-                let end = rest.find(']').ok_or_else(|| self.error("has an unclosed `[`"))?;
+                let end = rest
+                    .find(']')
+                    .ok_or_else(|| self.error("has an unclosed `[`"))?;
                 let index = rest[..end]
                     .parse()
                     .map_err(|_| self.error("has an index that is not a number"))?;

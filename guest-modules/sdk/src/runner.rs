@@ -4,8 +4,8 @@
 use std::marker::PhantomData;
 
 use crate::bindings::Guest;
-use crate::{Context, Diagnostic, Info, Module, Object, Objects, RawContext, Result};
 use crate::types::Output;
+use crate::{Context, Diagnostic, Info, Module, Object, Objects, RawContext, Result};
 
 /// Parses a step's `with:` JSON into the module; `null` or empty means `{}`.
 fn parse_config<M: Module>(config: &str) -> Result<M> {
@@ -29,9 +29,8 @@ fn parse_objects(resources: &[String]) -> Result<Objects> {
         .iter()
         .enumerate()
         .map(|(i, text)| {
-            Object::from_json(text).map_err(|d| {
-                Diagnostic::error(format!("input object {i}: {}", d.message))
-            })
+            Object::from_json(text)
+                .map_err(|d| Diagnostic::error(format!("input object {i}: {}", d.message)))
         })
         .collect::<Result<Vec<_>>>()
         .map(Objects::new)

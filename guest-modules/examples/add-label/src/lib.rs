@@ -58,8 +58,13 @@ mod tests {
 
     #[test]
     fn rejects_a_missing_or_empty_key() {
-        let missing = TestRun::new().config(json!({"value": "x"})).validate::<AddLabel>();
-        assert!(missing[0].message.contains("missing field `key`"), "{missing:?}");
+        let missing = TestRun::new()
+            .config(json!({"value": "x"}))
+            .validate::<AddLabel>();
+        assert!(
+            missing[0].message.contains("missing field `key`"),
+            "{missing:?}"
+        );
         let empty = TestRun::new()
             .config(json!({"key": "", "value": "x"}))
             .validate::<AddLabel>();

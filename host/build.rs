@@ -1,0 +1,125 @@
+//! Builds the guest modules for wasm32-wasip2 and embeds the built-in ones.
+//!
+//! Every directory under `guest-modules/builtin/` is a built-in module named after the
+//! directory (`builtin:image-tags` is `guest-modules/builtin/image-tags`). The examples and
+//! the test modules under `tests/modules/` are built alongside so the host's tests can load
+//! them; `GUEST_WASM_DIR` tells the tests where they are.
+
+use std::env;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const GUEST_TARGET: &str = "wasm32-wasip2";
+
+/// Directories whose subdirectories are guest crates, relative to the workspace root.
+const GUEST_GROUPS: &[&str] = &[
+    "guest-modules/builtin",
+    "guest-modules/examples",
+    "tests/modules",
+];
+
+fn main() {
+    let workspace = Path::new(&env::var("CARGO_MANIFEST_DIR").unwrap())
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    for watched in ["guest-modules", "tests/modules", "wit", "Cargo.lock"] {
+        println!(
+            "cargo:rerun-if-changed={}",
+            workspace.join(watched).display()
+        );
+    }
+
+    let crates: Vec<(String, PathBuf)> = GUEST_GROUPS
+        .iter()
+        .flat_map(|group| crate_dirs(&workspace.join(group)))
+        .collect();
+    let target_dir = guest_target_dir(&workspace);
+    build_guests(&workspace, &target_dir, &crates);
+
+    let wasm_dir = target_dir.join(GUEST_TARGET).join("release");
+    println!("cargo:rustc-env=GUEST_WASM_DIR={}", wasm_dir.display());
+    let builtins: Vec<&String> = crates
+        .iter()
+        .filter(|(_, dir)| dir.starts_with(workspace.join(GUEST_GROUPS[0])))
+        .map(|(name, _)| name)
+        .collect();
+    write_builtin_table(&wasm_dir, &builtins);
+}
+
+/// The crate directories in a group (each directory with a Cargo.toml), sorted.
+fn crate_dirs(group: &Path) -> Vec<(String, PathBuf)> {
+    let Ok(entries) = fs::read_dir(group) else {
+        return Vec::new();
+    };
+    let mut dirs: Vec<(String, PathBuf)> = entries
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.join("Cargo.toml").is_file())
+        .map(|path| {
+            (
+                path.file_name().unwrap().to_string_lossy().into_owned(),
+                path,
+            )
+        })
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+/// A target directory of its own: the outer build holds the lock on the normal one.
+fn guest_target_dir(workspace: &Path) -> PathBuf {
+    let target = env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace.join("target"));
+    target.join("guest-wasm")
+}
+
+fn build_guests(workspace: &Path, target_dir: &Path, crates: &[(String, PathBuf)]) {
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .current_dir(workspace)
+        .args([
+            "build",
+            "--release",
+            "--target",
+            GUEST_TARGET,
+            "--target-dir",
+        ])
+        .arg(target_dir)
+        // Flags meant for the host (e.g. -C target-cpu=native) would break a wasm build.
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_BUILD_TARGET")
+        .env_remove("RUSTC_WORKSPACE_WRAPPER");
+    for (name, _) in crates {
+        command.args(["-p", name]);
+    }
+    let status = command
+        .status()
+        .expect("cannot run cargo to build the guest modules");
+    assert!(
+        status.success(),
+        "building the guest modules for {GUEST_TARGET} failed (is the target installed? \
+         `rustup target add {GUEST_TARGET}`)"
+    );
+}
+
+/// `builtins.rs`: the table of embedded built-in modules, by name.
+fn write_builtin_table(wasm_dir: &Path, names: &[&String]) {
+    let mut table = String::from("pub const BUILTINS: &[(&str, &[u8])] = &[\n");
+    for name in names {
+        let wasm = wasm_dir.join(format!("{}.wasm", name.replace('-', "_")));
+        writeln!(
+            table,
+            "    ({name:?}, include_bytes!({:?})),",
+            wasm.display().to_string()
+        )
+        .unwrap();
+    }
+    table.push_str("];\n");
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join("builtins.rs");
+    fs::write(out, table).unwrap();
+}

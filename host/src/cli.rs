@@ -1,0 +1,253 @@
+//! The command line: `generate` for Argo CD, `render DIR` for people.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, bail};
+use clap::{Args, Parser, Subcommand};
+
+use crate::invocation::{self, Invocation};
+use crate::manifests::{self, Format};
+use crate::pipeline;
+use crate::runtime::{AppInfo, Limits, Runtime};
+
+/// Renders Argo CD applications through sandboxed WebAssembly transform modules.
+#[derive(Parser)]
+#[command(name = "argocd-wasm-plugin", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    #[command(flatten)]
+    runtime: RuntimeOptions,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Argo CD's entry point: renders the app in the working directory from the
+    /// environment Argo CD sets (ARGOCD_APP_*, ARGOCD_APP_PARAMETERS, ARGOCD_ENV_*).
+    Generate {
+        #[arg(long, value_enum, default_value_t = Format::Yaml)]
+        output: Format,
+    },
+    /// Renders an app directory locally, exactly as Argo CD would receive it.
+    Render(RenderArgs),
+}
+
+/// Bounds and caching for the module runtime. Every flag also reads an environment
+/// variable, so the sidecar can be tuned in its Deployment.
+#[derive(Args)]
+struct RuntimeOptions {
+    /// CPU deadline of one module call, e.g. `500ms`, `10s`, `1m`.
+    #[arg(long, global = true, env = "ARGOCD_WASM_PLUGIN_MODULE_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    module_timeout: Duration,
+    /// Memory cap of one module call, in MiB.
+    #[arg(
+        long,
+        global = true,
+        env = "ARGOCD_WASM_PLUGIN_MODULE_MEMORY_MIB",
+        default_value_t = 512
+    )]
+    module_memory_mib: usize,
+    /// Cap on the objects one module call returns, in MiB.
+    #[arg(
+        long,
+        global = true,
+        env = "ARGOCD_WASM_PLUGIN_MODULE_OUTPUT_MIB",
+        default_value_t = 256
+    )]
+    module_output_mib: usize,
+    /// Where compiled modules are cached [default: $XDG_CACHE_HOME/argocd-wasm-plugin,
+    /// else ~/.cache/argocd-wasm-plugin].
+    #[arg(long, global = true, env = "ARGOCD_WASM_PLUGIN_CACHE_DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Compile modules on every run instead of caching them.
+    #[arg(long, global = true)]
+    no_cache: bool,
+}
+
+#[derive(Args)]
+struct RenderArgs {
+    /// The app directory (holding wasm-pipeline.yaml, or plain manifests).
+    dir: PathBuf,
+    #[arg(long, value_enum, default_value_t = Format::Yaml)]
+    output: Format,
+    /// A plugin env variable, as the Application's `spec.source.plugin.env` sets it
+    /// (`IMAGES=…` or `ARGOCD_ENV_IMAGES=…`). Repeatable.
+    #[arg(long = "env", value_name = "NAME=VALUE")]
+    env: Vec<String>,
+    /// A parameter: `NAME=VALUE` (split at the first `=`); repeat a name for an array;
+    /// `NAME.KEY=VALUE` for a map.
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    params: Vec<String>,
+    #[command(flatten)]
+    app: AppFlags,
+}
+
+/// The Argo CD app facts a render may use; empty unless given.
+#[derive(Args)]
+struct AppFlags {
+    /// ARGOCD_APP_NAME.
+    #[arg(long)]
+    app_name: Option<String>,
+    /// ARGOCD_APP_NAMESPACE: the destination namespace.
+    #[arg(long)]
+    namespace: Option<String>,
+    /// ARGOCD_APP_PROJECT_NAME.
+    #[arg(long)]
+    project: Option<String>,
+    /// ARGOCD_APP_REVISION.
+    #[arg(long)]
+    revision: Option<String>,
+    /// ARGOCD_APP_REVISION_SHORT.
+    #[arg(long)]
+    revision_short: Option<String>,
+    /// ARGOCD_APP_SOURCE_PATH: the app's path in the repository.
+    #[arg(long)]
+    source_path: Option<String>,
+    /// ARGOCD_APP_SOURCE_REPO_URL.
+    #[arg(long)]
+    repo_url: Option<String>,
+    /// ARGOCD_APP_SOURCE_TARGET_REVISION.
+    #[arg(long)]
+    target_revision: Option<String>,
+    /// KUBE_VERSION.
+    #[arg(long)]
+    kube_version: Option<String>,
+    /// KUBE_API_VERSIONS, comma separated.
+    #[arg(long, value_delimiter = ',')]
+    kube_api_versions: Vec<String>,
+}
+
+impl AppFlags {
+    fn into_app_info(self) -> AppInfo {
+        AppInfo {
+            name: self.app_name.unwrap_or_default(),
+            namespace: self.namespace.unwrap_or_default(),
+            project: self.project.unwrap_or_default(),
+            revision: self.revision.unwrap_or_default(),
+            revision_short: self.revision_short.unwrap_or_default(),
+            source_path: self.source_path.unwrap_or_default(),
+            source_repo_url: self.repo_url.unwrap_or_default(),
+            source_target_revision: self.target_revision.unwrap_or_default(),
+            kube_version: self.kube_version.unwrap_or_default(),
+            kube_api_versions: self.kube_api_versions,
+        }
+    }
+}
+
+/// Runs the command line; on failure prints the error on stderr and nothing on stdout.
+pub fn run() -> ExitCode {
+    init_logging();
+    let cli = Cli::parse();
+    match execute(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn execute(cli: Cli) -> Result<()> {
+    let runtime = cli.runtime.build()?;
+    let (app_dir, invocation, format) = match cli.command {
+        Command::Generate { output } => {
+            let invocation = Invocation::from_argocd_env(std::env::vars())?;
+            (PathBuf::from("."), invocation, output)
+        }
+        Command::Render(args) => {
+            let invocation = Invocation {
+                parameters: invocation::parse_cli_parameters(&args.params)?,
+                env: invocation::parse_cli_env(&args.env)?,
+                app: args.app.into_app_info(),
+            };
+            (args.dir, invocation, args.output)
+        }
+    };
+    let objects = pipeline::render(&runtime, &app_dir, &invocation)?;
+    let stream = manifests::to_stream(&objects, format)?;
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(stream.as_bytes())?;
+    stdout.flush().context("cannot write to stdout")
+}
+
+impl RuntimeOptions {
+    fn build(&self) -> Result<Runtime> {
+        let limits = Limits {
+            deadline: self.module_timeout,
+            memory_bytes: self.module_memory_mib << 20,
+            output_bytes: self.module_output_mib << 20,
+        };
+        let cache_dir = match (&self.cache_dir, self.no_cache) {
+            (_, true) => None,
+            (Some(dir), false) => Some(dir.clone()),
+            (None, false) => default_cache_dir(),
+        };
+        Runtime::new(limits, cache_dir.as_deref())
+    }
+}
+
+fn default_cache_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cache")))?;
+    Some(base.join("argocd-wasm-plugin"))
+}
+
+/// Parses `250ms`, `10s`, `2m`; a bare number means seconds.
+fn parse_duration(text: &str) -> Result<Duration> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let value: f64 = number
+        .parse()
+        .with_context(|| format!("`{text}` is not a duration such as 500ms, 10s or 1m"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        _ => bail!("`{text}`: unknown unit `{unit}` (use ms, s or m)"),
+    };
+    if !(seconds > 0.0 && seconds.is_finite()) {
+        bail!("`{text}`: the duration must be positive");
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+/// Logs go to stderr (stdout is the manifest stream); `ARGOCD_WASM_PLUGIN_LOG` sets the
+/// filter, `warn` by default.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ARGOCD_WASM_PLUGIN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_units() {
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(parse_duration("10").unwrap(), Duration::from_secs(10));
+        assert_eq!(parse_duration("1m").unwrap(), Duration::from_secs(60));
+        for bad in ["", "0s", "-1s", "5h", "abc"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,120 @@
+//! The pipeline file, `wasm-pipeline.yaml`: where the manifests come from and which steps
+//! run on them.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context as _, Result, bail};
+use serde::Deserialize;
+use serde_json::Value;
+
+pub const API_VERSION: &str = "argocd-wasm-plugin/v1alpha1";
+pub const KIND: &str = "Pipeline";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PipelineFile {
+    pub api_version: Option<String>,
+    pub kind: Option<String>,
+    /// The manifests directory, relative to the app directory; the app directory if absent.
+    pub source: Option<String>,
+    /// Whether an empty result is acceptable. Off by default: an empty render makes Argo CD
+    /// prune every object of the app.
+    #[serde(default)]
+    pub allow_empty: bool,
+    #[serde(default)]
+    pub steps: Vec<StepSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct StepSpec {
+    /// Defaults to the module's name.
+    pub name: Option<String>,
+    /// `builtin:NAME`, or a path to a `.wasm` component relative to the app directory.
+    pub module: String,
+    /// Hex sha256 the module's bytes must have.
+    pub sha256: Option<String>,
+    /// The module's config, handed to it as JSON.
+    #[serde(default)]
+    pub with: Option<Value>,
+    /// Which objects the module sees; all of them if absent.
+    #[serde(default, rename = "match")]
+    pub selector: MatchSpec,
+}
+
+/// Limits the objects a step sees. Every given criterion must hold.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatchSpec {
+    /// Object kinds, exactly (`Deployment`).
+    #[serde(default)]
+    pub kinds: Vec<String>,
+    /// Regular expressions anchored at both ends, matched against `metadata.name`.
+    #[serde(default)]
+    pub names: Vec<String>,
+    /// Labels the object must carry.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+}
+
+impl PipelineFile {
+    /// Reads `path`, or returns `None` when it does not exist.
+    pub fn read(path: &Path) -> Result<Option<Self>> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => {
+                return Err(error).with_context(|| format!("cannot read {}", path.display()));
+            }
+        };
+        let file = Self::parse(&text).with_context(|| path.display().to_string())?;
+        Ok(Some(file))
+    }
+
+    pub fn parse(text: &str) -> Result<Self> {
+        let file: Self = serde_norway::from_str(text)?;
+        if let Some(api_version) = &file.api_version
+            && api_version != API_VERSION
+        {
+            bail!(
+                "apiVersion is `{api_version}`; this version of the plugin reads `{API_VERSION}`"
+            );
+        }
+        if let Some(kind) = &file.kind
+            && kind != KIND
+        {
+            bail!("kind is `{kind}`, expected `{KIND}`");
+        }
+        Ok(file)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_documented_example() {
+        let file = PipelineFile::parse(
+            "apiVersion: argocd-wasm-plugin/v1alpha1\nkind: Pipeline\nsource: overlays/stage\nsteps:\n  - name: tags\n    module: builtin:image-tags\n    with: {images: []}\n    match: {kinds: [Deployment], names: [magento-.*], labels: {color: green}}\n",
+        )
+        .unwrap();
+        assert_eq!(file.source.as_deref(), Some("overlays/stage"));
+        assert!(!file.allow_empty);
+        assert_eq!(file.steps[0].selector.kinds, ["Deployment"]);
+        assert_eq!(file.steps[0].selector.labels["color"], "green");
+    }
+
+    #[test]
+    fn rejects_unknown_fields_and_foreign_kinds() {
+        let typo =
+            PipelineFile::parse("steps:\n  - module: builtin:x\n    whith: {}\n").unwrap_err();
+        assert!(
+            format!("{typo:#}").contains("unknown field `whith`"),
+            "{typo:#}"
+        );
+        assert!(PipelineFile::parse("kind: Kustomization\n").is_err());
+        assert!(PipelineFile::parse("apiVersion: v2\n").is_err());
+    }
+}

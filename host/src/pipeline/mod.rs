@@ -1,0 +1,277 @@
+//! A render: load the manifests, run each step's module on the objects it matches, check
+//! what comes back. Any failure fails the whole render; there is no partial output.
+
+mod diagnostics;
+pub mod file;
+mod select;
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context as _, Result, bail};
+use serde_json::Value;
+
+use crate::builtins;
+use crate::invocation::Invocation;
+use crate::manifests::{self, PIPELINE_FILE};
+use crate::paths::{repo_root, resolve_inside};
+use crate::runtime::{self, LoadedModule, Runtime};
+use diagnostics::{log_findings, summarize_errors};
+use file::{PipelineFile, StepSpec};
+use select::Selector;
+
+const BUILTIN_PREFIX: &str = "builtin:";
+
+/// Renders the app in `app_dir`: its pipeline file if there is one, else its manifests
+/// unchanged.
+pub fn render(runtime: &Runtime, app_dir: &Path, invocation: &Invocation) -> Result<Vec<Value>> {
+    let file = PipelineFile::read(&app_dir.join(PIPELINE_FILE))?.unwrap_or_default();
+    let root = repo_root(app_dir, &invocation.app.source_path)?;
+    let steps = file
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(index, spec)| Step::prepare(runtime, app_dir, &root, index, spec))
+        .collect::<Result<Vec<_>>>()?;
+    let source = file.source.as_deref().unwrap_or(".");
+    let source_dir = resolve_inside(&root, app_dir, source).context("source")?;
+    let mut objects = manifests::load_dir(&source_dir)?;
+    for step in &steps {
+        objects = step
+            .run(runtime, invocation, objects)
+            .with_context(|| step.label())?;
+    }
+    if objects.is_empty() && !file.allow_empty {
+        bail!(
+            "the render produced no objects; Argo CD would prune every object of the app. \
+             Set `allowEmpty: true` in {PIPELINE_FILE} if that is intended"
+        );
+    }
+    Ok(objects)
+}
+
+/// A pipeline step, ready to run: module loaded, config validated, selector compiled.
+struct Step {
+    name: String,
+    module_ref: String,
+    module: Arc<LoadedModule>,
+    config: String,
+    selector: Selector,
+}
+
+impl Step {
+    /// Loads and checks everything a step needs before any object is touched, so a
+    /// misconfigured step is reported by name up front.
+    fn prepare(
+        runtime: &Runtime,
+        app_dir: &Path,
+        root: &Path,
+        index: usize,
+        spec: &StepSpec,
+    ) -> Result<Self> {
+        let fallback_label = format!("step {} ({})", index + 1, spec.module);
+        let wasm =
+            module_bytes(&spec.module, app_dir, root).with_context(|| fallback_label.clone())?;
+        verify_pin(spec.sha256.as_deref(), &wasm).with_context(|| fallback_label.clone())?;
+        let module = runtime
+            .load(&wasm)
+            .with_context(|| fallback_label.clone())?;
+        let name = spec
+            .name
+            .clone()
+            .unwrap_or_else(|| module.info.name.clone());
+        let config = spec
+            .with
+            .clone()
+            .unwrap_or_else(|| Value::Object(Default::default()));
+        let step = Self {
+            name,
+            module_ref: spec.module.clone(),
+            selector: Selector::new(&spec.selector, &module.info.reads_kinds)
+                .with_context(|| fallback_label.clone())?,
+            config: config.to_string(),
+            module,
+        };
+        step.validate_config(runtime)
+            .with_context(|| step.label())?;
+        Ok(step)
+    }
+
+    /// How messages name the step: ``step `tags` (builtin:image-tags)``.
+    fn label(&self) -> String {
+        format!("step `{}` ({})", self.name, self.module_ref)
+    }
+
+    fn validate_config(&self, runtime: &Runtime) -> Result<()> {
+        let findings = runtime.validate_config(&self.module, &self.label(), &self.config)?;
+        log_findings(&self.label(), &findings);
+        match summarize_errors(&findings) {
+            Some(errors) => bail!("invalid `with:` config: {errors}"),
+            None => Ok(()),
+        }
+    }
+
+    /// Runs the module on the objects it matches. Its output replaces them where the first
+    /// of them stood (at the end if it matched none, as a generator's output does).
+    fn run(
+        &self,
+        runtime: &Runtime,
+        invocation: &Invocation,
+        objects: Vec<Value>,
+    ) -> Result<Vec<Value>> {
+        let (matched, kept): (Vec<(usize, Value)>, Vec<(usize, Value)>) = objects
+            .into_iter()
+            .enumerate()
+            .partition(|(_, object)| self.selector.matches(object));
+        let insert_at = matched
+            .first()
+            .map_or(usize::MAX, |(position, _)| *position);
+        let resources: Vec<String> = matched
+            .iter()
+            .map(|(_, object)| object.to_string())
+            .collect();
+        let ctx = runtime::Context {
+            step: self.name.clone(),
+            app: invocation.app.clone(),
+            config: self.config.clone(),
+            parameters: invocation.parameters.clone(),
+            env: invocation.env.clone(),
+        };
+        let output = match runtime.transform(&self.module, &self.label(), &ctx, &resources)? {
+            Ok(output) => output,
+            Err(findings) => {
+                log_findings(&self.label(), &findings);
+                bail!(
+                    summarize_errors(&findings)
+                        .unwrap_or_else(|| "the module failed without saying why".into())
+                );
+            }
+        };
+        log_findings(&self.label(), &output.diagnostics);
+        if let Some(errors) = summarize_errors(&output.diagnostics) {
+            bail!(errors);
+        }
+        let produced = parse_output(&output.resources)?;
+        Ok(merge(kept, produced, insert_at))
+    }
+}
+
+/// The bytes of `builtin:NAME` or of a `.wasm` file inside the repository.
+fn module_bytes(reference: &str, app_dir: &Path, root: &Path) -> Result<Cow<'static, [u8]>> {
+    if let Some(name) = reference.strip_prefix(BUILTIN_PREFIX) {
+        return builtins::get(name).map(Cow::Borrowed).with_context(|| {
+            let known: Vec<String> = builtins::names()
+                .map(|n| format!("{BUILTIN_PREFIX}{n}"))
+                .collect();
+            format!(
+                "there is no built-in module `{name}`; the built-ins are {}",
+                known.join(", ")
+            )
+        });
+    }
+    let path = resolve_inside(root, app_dir, reference)?;
+    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(Cow::Owned(bytes))
+}
+
+/// Refuses a module whose sha256 differs from the pinned one.
+fn verify_pin(pin: Option<&str>, wasm: &[u8]) -> Result<()> {
+    let Some(pin) = pin else { return Ok(()) };
+    let actual = runtime::sha256_hex(wasm);
+    let pin = pin
+        .trim()
+        .trim_start_matches("sha256:")
+        .to_ascii_lowercase();
+    if actual != pin {
+        bail!("the module's sha256 is {actual}, but the pipeline pins {pin}: refusing to run it");
+    }
+    Ok(())
+}
+
+/// Parses and checks a module's output: every item must be a Kubernetes object with
+/// `apiVersion`, `kind` and `metadata.name`.
+fn parse_output(resources: &[String]) -> Result<Vec<Value>> {
+    resources
+        .iter()
+        .enumerate()
+        .map(|(index, text)| {
+            let object: Value = serde_json::from_str(text)
+                .with_context(|| format!("returned object {} is not valid JSON", index + 1))?;
+            for field in ["/apiVersion", "/kind", "/metadata/name"] {
+                let present = object
+                    .pointer(field)
+                    .and_then(Value::as_str)
+                    .is_some_and(|v| !v.is_empty());
+                if !present {
+                    bail!(
+                        "returned object {} has no `{}`: {}",
+                        index + 1,
+                        field[1..].replace('/', "."),
+                        abbreviate(text)
+                    );
+                }
+            }
+            Ok(object)
+        })
+        .collect()
+}
+
+fn abbreviate(text: &str) -> String {
+    match text.char_indices().nth(200) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
+}
+
+/// Puts `produced` where the first matched object stood, between the objects the step did
+/// not see.
+fn merge(kept: Vec<(usize, Value)>, produced: Vec<Value>, insert_at: usize) -> Vec<Value> {
+    let split = kept.partition_point(|(position, _)| *position < insert_at);
+    let mut kept = kept.into_iter().map(|(_, object)| object);
+    let mut objects: Vec<Value> = kept.by_ref().take(split).collect();
+    objects.extend(produced);
+    objects.extend(kept);
+    objects
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn merge_keeps_unmatched_objects_around_the_output() {
+        let kept = vec![(0, json!("a")), (2, json!("c")), (4, json!("e"))];
+        let merged = merge(kept.clone(), vec![json!("B"), json!("D")], 1);
+        assert_eq!(
+            merged,
+            [json!("a"), json!("B"), json!("D"), json!("c"), json!("e")]
+        );
+        let appended = merge(kept, vec![json!("new")], usize::MAX);
+        assert_eq!(appended, [json!("a"), json!("c"), json!("e"), json!("new")]);
+    }
+
+    #[test]
+    fn output_objects_need_identity_fields() {
+        let missing_name =
+            parse_output(&[r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{}}"#.into()]);
+        assert!(
+            missing_name
+                .unwrap_err()
+                .to_string()
+                .contains("no `metadata.name`")
+        );
+        assert!(parse_output(&["[1]".into()]).is_err());
+        assert!(parse_output(&["not json".into()]).is_err());
+    }
+
+    #[test]
+    fn pins_are_compared_case_insensitively_with_optional_prefix() {
+        let digest = runtime::sha256_hex(b"x");
+        assert!(verify_pin(Some(&digest.to_uppercase()), b"x").is_ok());
+        assert!(verify_pin(Some(&format!("sha256:{digest}")), b"x").is_ok());
+        let error = verify_pin(Some(&"0".repeat(64)), b"x").unwrap_err();
+        assert!(error.to_string().contains("refusing to run it"));
+    }
+}

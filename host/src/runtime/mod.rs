@@ -1,0 +1,258 @@
+//! The WebAssembly runtime: compiles modules once, runs each call in a fresh, bounded
+//! sandbox, and turns traps into messages a platform engineer can act on.
+
+mod bindings;
+mod cache;
+mod contract;
+mod limits;
+mod sandbox;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, anyhow};
+use sha2::{Digest as _, Sha256};
+use wasmtime::component::{HasSelf, Linker};
+use wasmtime::{Config, Engine, Store, Trap};
+
+pub use bindings::{
+    AppInfo, Context, Diagnostic, Info, ObjectRef, Output, Parameter, ParameterValue, Severity,
+};
+pub use limits::Limits;
+
+use bindings::{Transformer, TransformerPre};
+use cache::{ModuleCache, Origin};
+use sandbox::Sandbox;
+
+/// How often the epoch advances. A call overruns its deadline by at most one tick.
+const EPOCH_TICK: Duration = Duration::from_millis(5);
+
+/// The engine, the linker that grants modules (almost) nothing, and the modules loaded so
+/// far, each compiled once and pre-instantiated.
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<Sandbox>,
+    cache: ModuleCache,
+    limits: Limits,
+    loaded: Mutex<HashMap<String, Arc<LoadedModule>>>,
+    ticker: EpochTicker,
+}
+
+/// A module ready to instantiate in tens of microseconds.
+pub struct LoadedModule {
+    /// What the module's `describe()` said.
+    pub info: Info,
+    pre: TransformerPre<Sandbox>,
+}
+
+/// Hex sha256 of bytes, the form pins and cache keys use.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+impl Runtime {
+    /// A runtime whose compiled modules are cached under `cache_dir` (no caching if `None`).
+    pub fn new(limits: Limits, cache_dir: Option<&Path>) -> Result<Self> {
+        let engine = Engine::new(&engine_config()).map_err(|e| anyhow!("{e}"))?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        Transformer::add_to_linker::<_, HasSelf<_>>(&mut linker, |sandbox| sandbox)?;
+        Ok(Self {
+            cache: ModuleCache::new(&engine, cache_dir),
+            ticker: EpochTicker::start(engine.clone()),
+            engine,
+            linker,
+            limits,
+            loaded: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Loads a module: checks its contract version, compiles it (or loads it from the
+    /// cache), pre-instantiates it and asks it to describe itself. Loading the same bytes
+    /// again returns the module already loaded.
+    pub fn load(&self, wasm: &[u8]) -> Result<Arc<LoadedModule>> {
+        let digest = sha256_hex(wasm);
+        if let Some(module) = self
+            .loaded
+            .lock()
+            .expect("module map poisoned")
+            .get(&digest)
+        {
+            return Ok(module.clone());
+        }
+        contract::check(wasm)?;
+        let started = Instant::now();
+        let (component, origin) = self.cache.load(&self.engine, &digest, wasm)?;
+        tracing::info!(
+            module = %digest,
+            "module {} in {:.2?}",
+            match origin {
+                Origin::Compiled => "compiled",
+                Origin::Cached => "loaded from the cache",
+            },
+            started.elapsed()
+        );
+        let pre = self
+            .linker
+            .instantiate_pre(&component)
+            .map_err(anyhow::Error::from)
+            .context("the module needs imports this host does not provide")?;
+        let pre = TransformerPre::new(pre)
+            .map_err(anyhow::Error::from)
+            .context("the module does not export the transformer world")?;
+        let mut module = LoadedModule {
+            info: placeholder_info(),
+            pre,
+        };
+        module.info = self.call(&module, "describe", |instance, store| {
+            instance.call_describe(store)
+        })?;
+        let module = Arc::new(module);
+        self.loaded
+            .lock()
+            .expect("module map poisoned")
+            .insert(digest, module.clone());
+        Ok(module)
+    }
+
+    /// Asks the module to check a step's `with:` config (JSON text).
+    pub fn validate_config(
+        &self,
+        module: &LoadedModule,
+        label: &str,
+        config: &str,
+    ) -> Result<Vec<Diagnostic>> {
+        self.call(module, label, |instance, store| {
+            instance.call_validate_config(store, config)
+        })
+    }
+
+    /// Runs the module's transform on the given objects, enforcing the output size cap.
+    pub fn transform(
+        &self,
+        module: &LoadedModule,
+        label: &str,
+        ctx: &Context,
+        resources: &[String],
+    ) -> Result<Result<Output, Vec<Diagnostic>>> {
+        let result = self.call(module, label, |instance, store| {
+            instance.call_transform(store, ctx, resources)
+        })?;
+        if let Ok(output) = &result {
+            let size: usize = output.resources.iter().map(String::len).sum();
+            if size > self.limits.output_bytes {
+                anyhow::bail!(
+                    "the module returned {} MiB of objects, more than the output cap of {} MiB",
+                    size >> 20,
+                    self.limits.output_bytes >> 20
+                );
+            }
+        }
+        Ok(result)
+    }
+
+    /// One call in a fresh store: its own memory, its own deadline, nothing shared with any
+    /// other call.
+    fn call<R>(
+        &self,
+        module: &LoadedModule,
+        label: &str,
+        run: impl FnOnce(&Transformer, &mut Store<Sandbox>) -> wasmtime::Result<R>,
+    ) -> Result<R> {
+        let sandbox = Sandbox::new(&self.limits, label.to_owned());
+        let stderr = sandbox.stderr();
+        let mut store = Store::new(&self.engine, sandbox);
+        store.limiter(|sandbox| sandbox);
+        store.set_epoch_deadline(self.ticker.ticks_for(self.limits.deadline));
+        store.epoch_deadline_trap();
+        let outcome = module
+            .pre
+            .instantiate(&mut store)
+            .and_then(|instance| run(&instance, &mut store));
+        outcome.map_err(|error| self.explain_failure(error, &stderr))
+    }
+
+    /// Turns a trap into a message that says what happened and which knob governs it.
+    fn explain_failure(&self, error: wasmtime::Error, stderr: &sandbox::Stderr) -> anyhow::Error {
+        let output = stderr.tail();
+        let what = if error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
+            format!(
+                "the module ran past its CPU deadline of {:?} and was stopped \
+                 (raise it with --module-timeout)",
+                self.limits.deadline
+            )
+        } else {
+            format!("the module failed: {}", root_cause(&error))
+        };
+        match output {
+            Some(output) => anyhow!("{what}; it wrote to stderr: {output}"),
+            None => anyhow!("{what}"),
+        }
+    }
+}
+
+/// The innermost message of a wasmtime error: the limiter's message or the trap's kind,
+/// without wasmtime's backtrace.
+fn root_cause(error: &wasmtime::Error) -> String {
+    let causes: Vec<String> = error.chain().map(|cause| cause.to_string()).collect();
+    causes
+        .iter()
+        .find(|cause| cause.starts_with("memory cap exceeded"))
+        .or(causes.last())
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn placeholder_info() -> Info {
+    Info {
+        name: String::new(),
+        version: String::new(),
+        description: String::new(),
+        parameters: Vec::new(),
+        reads_kinds: Vec::new(),
+    }
+}
+
+fn engine_config() -> Config {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.epoch_interruption(true);
+    config
+}
+
+/// Advances the engine's epoch every [`EPOCH_TICK`] on a background thread, which is what
+/// interrupts a module that runs too long. Stops when the runtime is dropped.
+struct EpochTicker {
+    stop: Arc<AtomicBool>,
+}
+
+impl EpochTicker {
+    fn start(engine: Engine) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        std::thread::Builder::new()
+            .name("epoch-ticker".into())
+            .spawn(move || {
+                while !stopped.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    engine.increment_epoch();
+                }
+            })
+            .expect("cannot start the epoch ticker thread");
+        Self { stop }
+    }
+
+    /// The number of ticks that covers `deadline`.
+    fn ticks_for(&self, deadline: Duration) -> u64 {
+        (deadline.as_nanos() / EPOCH_TICK.as_nanos()) as u64 + 1
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}

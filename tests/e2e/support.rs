@@ -1,0 +1,103 @@
+//! Helpers for the end-to-end tests: run the real binary on app directories.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The host binary under test.
+pub fn binary() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_argocd-wasm-plugin"))
+}
+
+/// A guest module the build compiled to a component (`add_label`, `spin`, …).
+pub fn guest_wasm(crate_name: &str) -> PathBuf {
+    Path::new(env!("GUEST_WASM_DIR")).join(format!("{}.wasm", crate_name.replace('-', "_")))
+}
+
+/// The repository's fixtures directory.
+pub fn fixture(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures")
+        .join(relative)
+}
+
+/// An app directory in a temporary repository (it has a `.git` so paths resolve inside it).
+pub struct App {
+    repo: tempfile::TempDir,
+}
+
+impl App {
+    pub fn new() -> Self {
+        let repo = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(repo.path().join(".git")).unwrap();
+        std::fs::create_dir_all(repo.path().join("app/modules")).unwrap();
+        Self { repo }
+    }
+
+    pub fn dir(&self) -> PathBuf {
+        self.repo.path().join("app")
+    }
+
+    pub fn repo(&self) -> &Path {
+        self.repo.path()
+    }
+
+    /// Writes a file relative to the app directory.
+    pub fn write(&self, relative: &str, text: &str) -> &Self {
+        let path = self.dir().join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+        self
+    }
+
+    /// Copies a built guest module into `modules/NAME.wasm`.
+    pub fn with_module(&self, crate_name: &str) -> &Self {
+        std::fs::copy(
+            guest_wasm(crate_name),
+            self.dir().join(format!("modules/{crate_name}.wasm")),
+        )
+        .unwrap();
+        self
+    }
+
+    /// `render` on this app with extra arguments, caching compiled modules in the repo.
+    pub fn render(&self, args: &[&str]) -> Output {
+        binary()
+            .arg("render")
+            .arg(self.dir())
+            .args(["--cache-dir"])
+            .arg(self.repo.path().join("cache"))
+            .args(args)
+            .output()
+            .unwrap()
+    }
+}
+
+/// Stdout of a run that must have succeeded.
+pub fn success(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "expected success, got {:?}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+/// Stderr of a run that must have failed cleanly: non-zero exit and nothing on stdout.
+pub fn failure(output: &Output) -> String {
+    assert!(
+        !output.status.success(),
+        "expected failure, but it succeeded"
+    );
+    assert!(
+        output.stdout.is_empty(),
+        "a failed render must print nothing on stdout, got:\n{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+pub const CONFIGMAP: &str =
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: b\n";
+pub const SECRET: &str =
+    "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: hunter2\n";
