@@ -138,7 +138,7 @@ fn the_same_input_renders_byte_identical_output() {
         .write("cm.yaml", CONFIGMAP)
         .write(
             "deploy.yaml",
-            &std::fs::read_to_string(fixture("example-app/magento-web.yaml")).unwrap(),
+            &std::fs::read_to_string(fixture("magento-stage/magento-web.yaml")).unwrap(),
         )
         .write("wasm-pipeline.yaml", &add_label_pipeline(""));
     let first = success(&app.render(&[]));

@@ -3,3 +3,5 @@
 mod support;
 
 mod foundation;
+mod image_tags;
+mod module_cases;

@@ -3,9 +3,22 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// The host binary under test.
+/// The host binary under test, caching compiled modules in a directory private to this
+/// test run (not the user's cache).
 pub fn binary() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_argocd-wasm-plugin"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_argocd-wasm-plugin"));
+    command.env("ARGOCD_WASM_PLUGIN_CACHE_DIR", test_cache_dir());
+    command
+}
+
+/// One module cache for the whole test run, so each module compiles once.
+pub fn test_cache_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "argocd-wasm-plugin-e2e-cache-{}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }
 
 /// A guest module the build compiled to a component (`add_label`, `spin`, …).
@@ -101,3 +114,68 @@ pub const CONFIGMAP: &str =
     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: b\n";
 pub const SECRET: &str =
     "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: hunter2\n";
+
+/// Parses `--output json` (one object per line).
+pub fn objects(stdout: &str) -> Vec<serde_json::Value> {
+    stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+/// The leaves that differ between two renders, as `Kind name: path: before -> after`.
+/// Objects are paired by kind and name; both renders must hold the same objects.
+pub fn changed_fields(before: &[serde_json::Value], after: &[serde_json::Value]) -> Vec<String> {
+    assert_eq!(
+        before.len(),
+        after.len(),
+        "the renders hold different numbers of objects"
+    );
+    let mut changes = Vec::new();
+    for (old, new) in before.iter().zip(after) {
+        let label = format!(
+            "{} {}",
+            old["kind"].as_str().unwrap(),
+            old["metadata"]["name"].as_str().unwrap()
+        );
+        diff_values(&label, "", old, new, &mut changes);
+    }
+    changes
+}
+
+fn diff_values(
+    label: &str,
+    path: &str,
+    old: &serde_json::Value,
+    new: &serde_json::Value,
+    changes: &mut Vec<String>,
+) {
+    use serde_json::Value;
+    match (old, new) {
+        (Value::Object(a), Value::Object(b)) => {
+            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            for key in keys {
+                let null = Value::Null;
+                let child = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                diff_values(
+                    label,
+                    &child,
+                    a.get(key).unwrap_or(&null),
+                    b.get(key).unwrap_or(&null),
+                    changes,
+                );
+            }
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                diff_values(label, &format!("{path}[{i}]"), x, y, changes);
+            }
+        }
+        _ if old != new => changes.push(format!("{label}: {path}: {old} -> {new}")),
+        _ => {}
+    }
+}

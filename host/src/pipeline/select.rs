@@ -8,6 +8,8 @@ use serde_json::Value;
 use super::file::MatchSpec;
 
 const SECRET: &str = "Secret";
+/// What a module's `reads-kinds` says to see every kind, Secrets included.
+const EVERY_KIND: &str = "*";
 
 #[derive(Debug)]
 pub struct Selector {
@@ -30,12 +32,19 @@ impl Selector {
             })
             .collect::<Result<_>>()?;
         let names_secret = |kinds: &[String]| kinds.iter().any(|kind| kind == SECRET);
+        let reads_everything = module_kinds.iter().any(|kind| kind == EVERY_KIND);
         Ok(Self {
             kinds: spec.kinds.clone(),
             names,
             labels: spec.labels.clone().into_iter().collect(),
-            module_kinds: module_kinds.to_vec(),
-            secrets_allowed: names_secret(&spec.kinds) || names_secret(module_kinds),
+            module_kinds: if reads_everything {
+                Vec::new()
+            } else {
+                module_kinds.to_vec()
+            },
+            secrets_allowed: reads_everything
+                || names_secret(&spec.kinds)
+                || names_secret(module_kinds),
         })
     }
 
@@ -89,6 +98,9 @@ mod tests {
         assert!(by_step.matches(&object("Secret", "db", "")));
         let by_module = Selector::new(&MatchSpec::default(), &["Secret".into()]).unwrap();
         assert!(by_module.matches(&object("Secret", "db", "")));
+        let everything = Selector::new(&MatchSpec::default(), &["*".into()]).unwrap();
+        assert!(everything.matches(&object("Secret", "db", "")));
+        assert!(everything.matches(&object("Service", "web", "")));
     }
 
     #[test]
