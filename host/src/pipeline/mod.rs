@@ -3,6 +3,7 @@
 
 mod diagnostics;
 pub mod file;
+mod kustomize;
 mod select;
 
 use std::borrow::Cow;
@@ -36,7 +37,7 @@ pub fn render(runtime: &Runtime, app_dir: &Path, invocation: &Invocation) -> Res
         .collect::<Result<Vec<_>>>()?;
     let source = file.source.as_deref().unwrap_or(".");
     let source_dir = resolve_inside(&root, app_dir, source).context("source")?;
-    let mut objects = manifests::load_dir(&source_dir)?;
+    let mut objects = load_source(runtime, &root, &source_dir, invocation)?;
     for step in &steps {
         objects = step
             .run(runtime, invocation, objects)
@@ -49,6 +50,20 @@ pub fn render(runtime: &Runtime, app_dir: &Path, invocation: &Invocation) -> Res
         );
     }
     Ok(objects)
+}
+
+/// The objects of a kustomization tree, built like `kustomize build`, or of a plain
+/// manifests directory.
+fn load_source(
+    runtime: &Runtime,
+    root: &Path,
+    dir: &Path,
+    invocation: &Invocation,
+) -> Result<Vec<Value>> {
+    match kustomize::kustomization_file(dir) {
+        Some(_) => kustomize::build(runtime, root, dir, invocation),
+        None => manifests::load_dir(dir),
+    }
 }
 
 /// A pipeline step, ready to run: module loaded, config validated, selector compiled.
