@@ -1,0 +1,17 @@
+//! The generated Alloy config, checked from the outside: parsed and checked against the
+//! components' reference (`check`), run line by line through an evaluator of its routing
+//! (`eval`), compared byte for byte with golden files (`golden`, `UPDATE_GOLDEN=1`
+//! rewrites them), and exercised over randomized routing tables (`variants`).
+
+#[path = "suite/check.rs"]
+mod check;
+#[path = "suite/eval.rs"]
+mod eval;
+#[path = "suite/golden.rs"]
+mod golden;
+#[path = "suite/harness.rs"]
+mod harness;
+#[path = "suite/syntax.rs"]
+mod syntax;
+#[path = "suite/variants.rs"]
+mod variants;
