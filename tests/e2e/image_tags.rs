@@ -18,7 +18,7 @@ fn php_fpm_changes() -> Vec<String> {
         .map(|colour| {
             format!(
                 "Deployment magento-web-{colour}: spec.template.spec.containers[1].image: \
-                 \"123456789.dkr.ecr.eu-west-1.amazonaws.com/magento:2.4.7\" -> \"{NEW_IMAGE}\""
+                 \"magento:2.4.7\" -> \"{NEW_IMAGE}\""
             )
         })
         .to_vec()

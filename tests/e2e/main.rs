@@ -2,6 +2,8 @@
 
 mod support;
 
+mod colour_selector;
 mod foundation;
 mod image_tags;
+mod log_routing;
 mod module_cases;

@@ -104,3 +104,9 @@ fn image_tags_cases_pass_through_the_host() {
     let count = run_cases("builtin:image-tags", "image-tags/cases.json");
     assert!(count >= 30, "only {count} image-tags cases");
 }
+
+#[test]
+fn colour_selector_cases_pass_through_the_host() {
+    let count = run_cases("builtin:colour-selector", "colour-selector/cases.json");
+    assert!(count >= 30, "only {count} colour-selector cases");
+}

@@ -17,6 +17,10 @@
 //! assert_eq!(out.objects[0]["kind"], "ConfigMap");
 //! ```
 
+mod cases;
+
+pub use cases::run_case_file;
+
 use serde_json::Value;
 
 use crate::types::Output;
