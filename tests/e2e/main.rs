@@ -5,5 +5,6 @@ mod support;
 mod colour_selector;
 mod foundation;
 mod image_tags;
+mod kustomize;
 mod log_routing;
 mod module_cases;

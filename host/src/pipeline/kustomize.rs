@@ -51,6 +51,11 @@ pub fn kustomization_file(dir: &Path) -> Option<PathBuf> {
         .find(|path| path.is_file())
 }
 
+/// Annotations the overlay module keeps between levels (an object's earlier names, kinds
+/// and namespaces, under kustomize's own keys), so a patch or reference in an overlay can
+/// use a base's original name. kustomize strips them when a build is done; so do we.
+const INTERNAL_ANNOTATIONS: &str = "internal.config.kubernetes.io/";
+
 /// Builds the kustomization tree rooted at `dir`.
 pub fn build(
     runtime: &Runtime,
@@ -58,13 +63,31 @@ pub fn build(
     dir: &Path,
     invocation: &Invocation,
 ) -> Result<Vec<Value>> {
-    Builder {
+    let mut objects = Builder {
         runtime,
         root,
         invocation,
         stack: Vec::new(),
     }
-    .level(dir)
+    .level(dir)?;
+    objects.iter_mut().for_each(strip_internal_annotations);
+    Ok(objects)
+}
+
+fn strip_internal_annotations(object: &mut Value) {
+    let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let Some(annotations) = metadata
+        .get_mut("annotations")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    annotations.retain(|key, _| !key.starts_with(INTERNAL_ANNOTATIONS));
+    if annotations.is_empty() {
+        metadata.remove("annotations");
+    }
 }
 
 struct Builder<'a> {
@@ -330,6 +353,21 @@ mod tests {
         );
         assert!(parse_patch("").is_err());
         assert!(parse_patch("just a string").is_err());
+    }
+
+    #[test]
+    fn internal_annotations_are_stripped_and_empty_maps_removed() {
+        let mut renamed = json!({"metadata": {"name": "p-a", "annotations": {
+            "internal.config.kubernetes.io/previousNames": "a", "keep": "me"}}});
+        strip_internal_annotations(&mut renamed);
+        assert_eq!(
+            renamed,
+            json!({"metadata": {"name": "p-a", "annotations": {"keep": "me"}}})
+        );
+        let mut only_internal = json!({"metadata": {"name": "p-a", "annotations": {
+            "internal.config.kubernetes.io/previousNames": "a"}}});
+        strip_internal_annotations(&mut only_internal);
+        assert_eq!(only_internal, json!({"metadata": {"name": "p-a"}}));
     }
 
     #[test]
