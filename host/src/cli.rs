@@ -1,4 +1,5 @@
-//! The command line: `generate` for Argo CD, `render DIR` for people.
+//! The command line: `generate`, `parameters` and `serve` for Argo CD, `render DIR` for
+//! people.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -9,9 +10,13 @@ use anyhow::{Context as _, Result, bail};
 use clap::{Args, Parser, Subcommand};
 
 use crate::invocation::{self, Invocation};
-use crate::manifests::{self, Format};
+use crate::manifests::Format;
+use crate::parameters;
 use crate::pipeline;
 use crate::runtime::{AppInfo, Limits, Runtime};
+use crate::server::client::{self, Answer};
+use crate::server::protocol::{GenerateRequest, contract_env};
+use crate::server::{self, ServeOptions};
 
 /// Renders Argo CD applications through sandboxed WebAssembly transform modules.
 #[derive(Parser)]
@@ -27,12 +32,50 @@ struct Cli {
 enum Command {
     /// Argo CD's entry point: renders the app in the working directory from the
     /// environment Argo CD sets (ARGOCD_APP_*, ARGOCD_APP_PARAMETERS, ARGOCD_ENV_*).
+    ///
+    /// When the daemon's socket is given and answers, the render runs there (warm);
+    /// otherwise in this process. Both give the same bytes.
     Generate {
         #[arg(long, value_enum, default_value_t = Format::Yaml)]
         output: Format,
+        /// The `serve` daemon's unix socket.
+        #[arg(long, env = "ARGOCD_WASM_PLUGIN_SOCKET")]
+        socket: Option<PathBuf>,
     },
     /// Renders an app directory locally, exactly as Argo CD would receive it.
     Render(RenderArgs),
+    /// Prints the parameters the app's pipeline announces, as the JSON array Argo CD's
+    /// `parameters.dynamic.command` expects (app directory: the working directory).
+    Parameters {
+        /// The app directory.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Runs the warm daemon `generate` forwards to.
+    Serve(ServeArgs),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// The unix socket to listen on.
+    #[arg(
+        long,
+        env = "ARGOCD_WASM_PLUGIN_SOCKET",
+        default_value = "/tmp/argocd-wasm-plugin.sock"
+    )]
+    socket: PathBuf,
+    /// Also listen on this TCP address (e.g. 127.0.0.1:8080 for metrics scraping).
+    #[arg(long)]
+    tcp: Option<std::net::SocketAddr>,
+    /// Renders running at once [default: the number of cores].
+    #[arg(long)]
+    concurrency: Option<usize>,
+    /// Exit 0 if a daemon on --socket is ready, 1 if not (for readiness probes).
+    #[arg(long)]
+    check: bool,
+    /// Compile every built-in module into the cache and exit (for image builds).
+    #[arg(long, conflicts_with = "check")]
+    precompile_builtins: bool,
 }
 
 /// Bounds and caching for the module runtime. Every flag also reads an environment
@@ -151,25 +194,83 @@ pub fn run() -> ExitCode {
 }
 
 fn execute(cli: Cli) -> Result<()> {
-    let runtime = cli.runtime.build()?;
-    let (app_dir, invocation, format) = match cli.command {
-        Command::Generate { output } => {
-            let invocation = Invocation::from_argocd_env(std::env::vars())?;
-            (PathBuf::from("."), invocation, output)
-        }
+    match cli.command {
+        Command::Generate { output, socket } => generate(&cli.runtime, output, socket.as_deref()),
         Command::Render(args) => {
             let invocation = Invocation {
                 parameters: invocation::parse_cli_parameters(&args.params)?,
                 env: invocation::parse_cli_env(&args.env)?,
                 app: args.app.into_app_info(),
             };
-            (args.dir, invocation, args.output)
+            let runtime = cli.runtime.build()?;
+            print(&pipeline::render_stream(
+                &runtime,
+                &args.dir,
+                &invocation,
+                args.output,
+            )?)
         }
+        Command::Parameters { dir } => {
+            let source_path = std::env::var("ARGOCD_APP_SOURCE_PATH").unwrap_or_default();
+            let announced =
+                pipeline::announced_parameters(&cli.runtime.build()?, &dir, &source_path)?;
+            print(&format!("{}\n", parameters::to_argocd_json(&announced)))
+        }
+        Command::Serve(args) => serve(&cli.runtime, args),
+    }
+}
+
+/// Argo CD's entry point: the daemon if it answers, else in-process.
+fn generate(options: &RuntimeOptions, format: Format, socket: Option<&Path>) -> Result<()> {
+    let request = GenerateRequest {
+        dir: std::env::current_dir().context("cannot read the working directory")?,
+        env: contract_env(std::env::vars()),
+        format,
     };
-    let objects = pipeline::render(&runtime, &app_dir, &invocation)?;
-    let stream = manifests::to_stream(&objects, format)?;
+    if let Some(socket) = socket.filter(|socket| socket.exists()) {
+        match client::generate(socket, &request) {
+            Ok(Answer::Rendered(stream)) => return print(&stream),
+            Ok(Answer::Failed(message)) => bail!(message),
+            Err(error) => tracing::warn!(
+                "the daemon on {} did not answer ({error:#}); rendering in-process",
+                socket.display()
+            ),
+        }
+    }
+    let invocation = Invocation::from_argocd_env(request.env)?;
+    print(&pipeline::render_stream(
+        &options.build()?,
+        &request.dir,
+        &invocation,
+        format,
+    )?)
+}
+
+fn serve(options: &RuntimeOptions, args: ServeArgs) -> Result<()> {
+    if args.check {
+        if client::is_ready(&args.socket) {
+            return Ok(());
+        }
+        bail!("no ready daemon on {}", args.socket.display());
+    }
+    let runtime = options.build()?;
+    if args.precompile_builtins {
+        return server::precompile_builtins(&runtime);
+    }
+    server::run(
+        runtime,
+        ServeOptions {
+            socket: args.socket,
+            tcp: args.tcp,
+            concurrency: args.concurrency,
+        },
+    )
+}
+
+/// Writes the whole result at once: a failure never leaves half a stream on stdout.
+fn print(text: &str) -> Result<()> {
     let mut stdout = std::io::stdout().lock();
-    stdout.write_all(stream.as_bytes())?;
+    stdout.write_all(text.as_bytes())?;
     stdout.flush().context("cannot write to stdout")
 }
 

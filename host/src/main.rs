@@ -5,9 +5,11 @@ mod builtins;
 mod cli;
 mod invocation;
 mod manifests;
+mod parameters;
 mod paths;
 mod pipeline;
 mod runtime;
+mod server;
 
 fn main() -> std::process::ExitCode {
     cli::run()

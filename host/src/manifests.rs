@@ -80,7 +80,10 @@ fn flatten_into(value: Value, objects: &mut Vec<Value>) -> Result<()> {
 }
 
 /// How the rendered stream is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Format {
     /// A YAML stream, documents separated by `---`.
     Yaml,

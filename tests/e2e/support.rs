@@ -179,3 +179,70 @@ fn diff_values(
         _ => {}
     }
 }
+
+/// A `serve` daemon for the duration of a test; killed on drop.
+pub struct Daemon {
+    child: std::process::Child,
+    pub socket: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Daemon {
+    /// Starts `serve` with extra arguments and waits until it is ready.
+    pub fn start(args: &[&str]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("serve.sock");
+        let child = binary()
+            .args(["serve", "--socket"])
+            .arg(&socket)
+            .args(args)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let daemon = Self {
+            child,
+            socket,
+            _dir: dir,
+        };
+        for _ in 0..200 {
+            let check = binary()
+                .args(["serve", "--check", "--socket"])
+                .arg(&daemon.socket)
+                .output()
+                .unwrap();
+            if check.status.success() {
+                return daemon;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("the daemon did not become ready");
+    }
+
+    /// `generate` in `dir` with Argo CD's environment, forwarded to this daemon.
+    pub fn generate(&self, dir: &Path, env: &[(&str, &str)]) -> Output {
+        argocd_generate(dir, env)
+            .env("ARGOCD_WASM_PLUGIN_SOCKET", &self.socket)
+            .output()
+            .unwrap()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `generate` as Argo CD runs it: in the app directory, with only the given environment
+/// (plus the test's module cache).
+pub fn argocd_generate(dir: &Path, env: &[(&str, &str)]) -> Command {
+    let mut command = binary();
+    command
+        .arg("generate")
+        .current_dir(dir)
+        .env_clear()
+        .env("ARGOCD_WASM_PLUGIN_CACHE_DIR", test_cache_dir())
+        .envs(env.iter().copied());
+    command
+}

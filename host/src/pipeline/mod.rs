@@ -15,9 +15,9 @@ use serde_json::Value;
 
 use crate::builtins;
 use crate::invocation::Invocation;
-use crate::manifests::{self, PIPELINE_FILE};
+use crate::manifests::{self, Format, PIPELINE_FILE};
 use crate::paths::{repo_root, resolve_inside};
-use crate::runtime::{self, LoadedModule, Runtime};
+use crate::runtime::{self, LoadedModule, ParameterAnnouncement, Runtime};
 use diagnostics::{log_findings, summarize_errors};
 use file::{PipelineFile, StepSpec};
 use select::Selector;
@@ -50,6 +50,51 @@ pub fn render(runtime: &Runtime, app_dir: &Path, invocation: &Invocation) -> Res
         );
     }
     Ok(objects)
+}
+
+/// Renders and serializes the result: what `generate`, `render` and the daemon print.
+pub fn render_stream(
+    runtime: &Runtime,
+    app_dir: &Path,
+    invocation: &Invocation,
+    format: Format,
+) -> Result<String> {
+    let objects = render(runtime, app_dir, invocation)?;
+    manifests::to_stream(&objects, format)
+}
+
+/// The parameters the app's pipeline announces to Argo CD's UI: each step's module's
+/// announcements, in step order, the first of a name winning.
+pub fn announced_parameters(
+    runtime: &Runtime,
+    app_dir: &Path,
+    source_path: &str,
+) -> Result<Vec<ParameterAnnouncement>> {
+    let file = PipelineFile::read(&app_dir.join(PIPELINE_FILE))?.unwrap_or_default();
+    let root = repo_root(app_dir, source_path)?;
+    let mut announced: Vec<ParameterAnnouncement> = Vec::new();
+    for (index, spec) in file.steps.iter().enumerate() {
+        let module = load_step_module(runtime, app_dir, &root, spec)
+            .with_context(|| format!("step {} ({})", index + 1, spec.module))?;
+        for parameter in &module.info.parameters {
+            if !announced.iter().any(|known| known.name == parameter.name) {
+                announced.push(parameter.clone());
+            }
+        }
+    }
+    Ok(announced)
+}
+
+/// A step's module, its sha256 pin checked.
+fn load_step_module(
+    runtime: &Runtime,
+    app_dir: &Path,
+    root: &Path,
+    spec: &StepSpec,
+) -> Result<Arc<LoadedModule>> {
+    let wasm = module_bytes(&spec.module, app_dir, root)?;
+    verify_pin(spec.sha256.as_deref(), &wasm)?;
+    runtime.load(&wasm)
 }
 
 /// The objects of a kustomization tree, built like `kustomize build`, or of a plain
@@ -86,11 +131,7 @@ impl Step {
         spec: &StepSpec,
     ) -> Result<Self> {
         let fallback_label = format!("step {} ({})", index + 1, spec.module);
-        let wasm =
-            module_bytes(&spec.module, app_dir, root).with_context(|| fallback_label.clone())?;
-        verify_pin(spec.sha256.as_deref(), &wasm).with_context(|| fallback_label.clone())?;
-        let module = runtime
-            .load(&wasm)
+        let module = load_step_module(runtime, app_dir, root, spec)
             .with_context(|| fallback_label.clone())?;
         let name = spec
             .name

@@ -7,4 +7,6 @@ wasmtime::component::bindgen!({
 });
 
 pub use argocd::wasm_plugin::host::LogLevel;
-pub use argocd::wasm_plugin::types::{AppInfo, ObjectRef, Parameter, ParameterValue, Severity};
+pub use argocd::wasm_plugin::types::{
+    AppInfo, ObjectRef, Parameter, ParameterAnnouncement, ParameterKind, ParameterValue, Severity,
+};

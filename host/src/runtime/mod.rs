@@ -5,6 +5,7 @@ mod bindings;
 mod cache;
 mod contract;
 mod limits;
+mod observer;
 mod sandbox;
 
 use std::collections::HashMap;
@@ -19,9 +20,11 @@ use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine, Store, Trap};
 
 pub use bindings::{
-    AppInfo, Context, Diagnostic, Info, ObjectRef, Output, Parameter, ParameterValue, Severity,
+    AppInfo, Context, Diagnostic, Info, ObjectRef, Output, Parameter, ParameterAnnouncement,
+    ParameterKind, ParameterValue, Severity,
 };
 pub use limits::Limits;
+pub use observer::{ModuleSource, Observer};
 
 use bindings::{Transformer, TransformerPre};
 use cache::{ModuleCache, Origin};
@@ -39,6 +42,7 @@ pub struct Runtime {
     limits: Limits,
     loaded: Mutex<HashMap<String, Arc<LoadedModule>>>,
     ticker: EpochTicker,
+    observer: Option<Arc<dyn Observer>>,
 }
 
 /// A module ready to instantiate in tens of microseconds.
@@ -67,7 +71,20 @@ impl Runtime {
             linker,
             limits,
             loaded: Mutex::new(HashMap::new()),
+            observer: None,
         })
+    }
+
+    /// Reports module loads and calls to `observer`.
+    pub fn observed_by(mut self, observer: Arc<dyn Observer>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    fn notify(&self, event: impl FnOnce(&dyn Observer)) {
+        if let Some(observer) = &self.observer {
+            event(observer.as_ref());
+        }
     }
 
     /// Loads a module: checks its contract version, compiles it (or loads it from the
@@ -81,20 +98,18 @@ impl Runtime {
             .expect("module map poisoned")
             .get(&digest)
         {
+            self.notify(|o| o.module_loaded(ModuleSource::Memory));
             return Ok(module.clone());
         }
         contract::check(wasm)?;
         let started = Instant::now();
         let (component, origin) = self.cache.load(&self.engine, &digest, wasm)?;
-        tracing::info!(
-            module = %digest,
-            "module {} in {:.2?}",
-            match origin {
-                Origin::Compiled => "compiled",
-                Origin::Cached => "loaded from the cache",
-            },
-            started.elapsed()
-        );
+        let (source, verb) = match origin {
+            Origin::Compiled => (ModuleSource::Compiled, "compiled"),
+            Origin::Cached => (ModuleSource::DiskCache, "loaded from the cache"),
+        };
+        tracing::info!(module = %digest, "module {verb} in {:.2?}", started.elapsed());
+        self.notify(|o| o.module_loaded(source));
         let pre = self
             .linker
             .instantiate_pre(&component)
@@ -138,9 +153,12 @@ impl Runtime {
         ctx: &Context,
         resources: &[String],
     ) -> Result<Result<Output, Vec<Diagnostic>>> {
+        let started = Instant::now();
         let result = self.call(module, label, |instance, store| {
             instance.call_transform(store, ctx, resources)
-        })?;
+        });
+        self.notify(|o| o.module_called(&module.info.name, started.elapsed()));
+        let result = result?;
         if let Ok(output) = &result {
             let size: usize = output.resources.iter().map(String::len).sum();
             if size > self.limits.output_bytes {

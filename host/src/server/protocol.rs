@@ -1,0 +1,29 @@
+//! What `generate` sends the daemon: the app directory and Argo CD's environment, so the
+//! daemon builds the very same inputs `generate` would have built itself.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::manifests::Format;
+
+pub const GENERATE_PATH: &str = "/v1/generate";
+pub const READY_PATH: &str = "/readyz";
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct GenerateRequest {
+    /// The app directory, absolute: the daemon shares the sidecar's /tmp.
+    pub dir: PathBuf,
+    /// The variables of the CMP contract (ARGOCD_*, KUBE_*), nothing else.
+    pub env: BTreeMap<String, String>,
+    pub format: Format,
+}
+
+/// Keeps the variables Argo CD sets for a plugin; the sidecar's own environment (tokens,
+/// credentials, paths) never travels.
+pub fn contract_env(vars: impl IntoIterator<Item = (String, String)>) -> BTreeMap<String, String> {
+    vars.into_iter()
+        .filter(|(name, _)| name.starts_with("ARGOCD_") || name.starts_with("KUBE_"))
+        .collect()
+}
