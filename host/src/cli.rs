@@ -1,4 +1,5 @@
-//! The command line: `generate` for Argo CD, `render DIR` for people.
+//! The command line: `generate` for Argo CD; `render DIR`, `test DIR` and `new module NAME`
+//! for people.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -8,10 +9,14 @@ use std::time::Duration;
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, Parser, Subcommand};
 
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::diff::{self, Side};
 use crate::invocation::{self, Invocation};
 use crate::manifests::{self, Format};
-use crate::pipeline;
 use crate::runtime::{AppInfo, Limits, Runtime};
+use crate::{golden, pipeline, scaffold};
 
 /// Renders Argo CD applications through sandboxed WebAssembly transform modules.
 #[derive(Parser)]
@@ -33,6 +38,20 @@ enum Command {
     },
     /// Renders an app directory locally, exactly as Argo CD would receive it.
     Render(RenderArgs),
+    /// Runs golden test cases: renders each case directory and compares the result with
+    /// its expected.yaml or expected-error.txt (see docs/modules.md).
+    Test(golden::TestArgs),
+    /// Creates something new from a template.
+    New {
+        #[command(subcommand)]
+        what: NewCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum NewCommand {
+    /// Scaffolds a module crate on the SDK, with a golden test case.
+    Module(scaffold::NewModuleArgs),
 }
 
 /// Bounds and caching for the module runtime. Every flag also reads an environment
@@ -71,8 +90,24 @@ struct RuntimeOptions {
 struct RenderArgs {
     /// The app directory (holding wasm-pipeline.yaml, or plain manifests).
     dir: PathBuf,
-    #[arg(long, value_enum, default_value_t = Format::Yaml)]
+    #[arg(long, value_enum, default_value_t = Format::Yaml, conflicts_with = "diff_against")]
     output: Format,
+    /// Instead of printing the render, compare it with committed manifests (a YAML file, or
+    /// the *.yaml/*.yml/*.json files directly in a directory) and print a unified diff; exit
+    /// non-zero when they differ. Both sides are normalized first (keys sorted, objects
+    /// sorted by kind, namespace, name, apiVersion, `*List`s flattened), so comments,
+    /// quoting, indentation and key or document order make no difference.
+    #[arg(long, value_name = "PATH")]
+    diff_against: Option<PathBuf>,
+    #[command(flatten)]
+    inputs: LocalInputs,
+}
+
+/// What Argo CD would pass `generate`, given by hand: for `render` as flags, for a `test`
+/// case in its `test.yaml` under the same names.
+#[derive(Args, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LocalInputs {
     /// A plugin env variable, as the Application's `spec.source.plugin.env` sets it
     /// (`IMAGES=…` or `ARGOCD_ENV_IMAGES=…`). Repeatable.
     #[arg(long = "env", value_name = "NAME=VALUE")]
@@ -85,8 +120,19 @@ struct RenderArgs {
     app: AppFlags,
 }
 
+impl LocalInputs {
+    pub fn into_invocation(self) -> Result<Invocation> {
+        Ok(Invocation {
+            parameters: invocation::parse_cli_parameters(&self.params)?,
+            env: invocation::parse_cli_env(&self.env)?,
+            app: self.app.into_app_info(),
+        })
+    }
+}
+
 /// The Argo CD app facts a render may use; empty unless given.
-#[derive(Args)]
+#[derive(Args, Default, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 struct AppFlags {
     /// ARGOCD_APP_NAME.
     #[arg(long)]
@@ -142,7 +188,7 @@ pub fn run() -> ExitCode {
     init_logging();
     let cli = Cli::parse();
     match execute(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
@@ -150,26 +196,62 @@ pub fn run() -> ExitCode {
     }
 }
 
-fn execute(cli: Cli) -> Result<()> {
-    let runtime = cli.runtime.build()?;
-    let (app_dir, invocation, format) = match cli.command {
+fn execute(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
         Command::Generate { output } => {
             let invocation = Invocation::from_argocd_env(std::env::vars())?;
-            (PathBuf::from("."), invocation, output)
+            let objects = pipeline::render(&cli.runtime.build()?, Path::new("."), &invocation)?;
+            print_stream(&objects, output)
         }
-        Command::Render(args) => {
-            let invocation = Invocation {
-                parameters: invocation::parse_cli_parameters(&args.params)?,
-                env: invocation::parse_cli_env(&args.env)?,
-                app: args.app.into_app_info(),
-            };
-            (args.dir, invocation, args.output)
-        }
+        Command::Render(args) => render(&cli.runtime.build()?, args),
+        Command::Test(args) => golden::run(&cli.runtime.build()?, args),
+        Command::New {
+            what: NewCommand::Module(args),
+        } => scaffold::new_module(&args).map(|()| ExitCode::SUCCESS),
+    }
+}
+
+fn render(runtime: &Runtime, args: RenderArgs) -> Result<ExitCode> {
+    let invocation = args.inputs.into_invocation()?;
+    let objects = pipeline::render(runtime, &args.dir, &invocation)?;
+    match &args.diff_against {
+        Some(committed) => diff_against(committed, &objects),
+        None => print_stream(&objects, args.output),
+    }
+}
+
+fn print_stream(objects: &[Value], format: Format) -> Result<ExitCode> {
+    write_stdout(&manifests::to_stream(objects, format)?)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the diff from the committed manifests to the render; fails when there is one.
+fn diff_against(committed_path: &Path, rendered: &[Value]) -> Result<ExitCode> {
+    let committed = manifests::load_path(committed_path)?;
+    let label = committed_path.display().to_string();
+    let committed = Side {
+        label: &label,
+        objects: &committed,
     };
-    let objects = pipeline::render(&runtime, &app_dir, &invocation)?;
-    let stream = manifests::to_stream(&objects, format)?;
+    let rendered = Side {
+        label: "render",
+        objects: rendered,
+    };
+    match diff::compare(committed, rendered, diff::colour_stdout())? {
+        Some(diff) => {
+            write_stdout(&diff)?;
+            Ok(ExitCode::FAILURE)
+        }
+        None => {
+            eprintln!("no differences from {label}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn write_stdout(text: &str) -> Result<()> {
     let mut stdout = std::io::stdout().lock();
-    stdout.write_all(stream.as_bytes())?;
+    stdout.write_all(text.as_bytes())?;
     stdout.flush().context("cannot write to stdout")
 }
 

@@ -3,11 +3,14 @@
 
 mod builtins;
 mod cli;
+mod diff;
+mod golden;
 mod invocation;
 mod manifests;
 mod paths;
 mod pipeline;
 mod runtime;
+mod scaffold;
 
 fn main() -> std::process::ExitCode {
     cli::run()
