@@ -2,6 +2,7 @@
 
 mod support;
 
+mod authoring;
 mod colour_selector;
 mod foundation;
 mod image_tags;

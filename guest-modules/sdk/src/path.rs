@@ -36,6 +36,15 @@ impl FieldPath {
         self.with(Segment::Index(index))
     }
 
+    /// This path without its last segment; `None` for a path of one segment.
+    /// `spec.containers[0].image` → `spec.containers[0]` → `spec.containers` → `spec`.
+    pub fn parent(&self) -> Option<Self> {
+        match self.0.as_slice() {
+            [] | [_] => None,
+            [parent @ .., _] => Some(Self(parent.to_vec())),
+        }
+    }
+
     fn with(&self, segment: Segment) -> Self {
         let mut segments = self.0.clone();
         segments.push(segment);
@@ -173,6 +182,15 @@ mod tests {
             "spec.containers[0].image"
         );
         assert_eq!(roundtrip("a['b.c'].d"), r#"a["b.c"].d"#);
+    }
+
+    #[test]
+    fn parents_drop_the_last_segment() {
+        let path = FieldPath::parse("spec.containers[0]").unwrap();
+        let parent = path.parent().unwrap();
+        assert_eq!(parent.to_string(), "spec.containers");
+        assert_eq!(parent.parent().unwrap().to_string(), "spec");
+        assert_eq!(parent.parent().unwrap().parent(), None);
     }
 
     #[test]
