@@ -8,7 +8,9 @@ use crate::{Diagnostic, Result};
 /// One step of a [`FieldPath`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Segment {
+    /// A key of a JSON object: `spec`, or `"app.kubernetes.io/name"`.
     Key(String),
+    /// A position in a JSON array: `[0]`.
     Index(usize),
 }
 
@@ -18,10 +20,13 @@ pub enum Segment {
 pub struct FieldPath(Vec<Segment>);
 
 impl FieldPath {
+    /// Parses `spec.containers[0].image` or `metadata.labels["app.kubernetes.io/name"]`;
+    /// the error says what is wrong with the text.
     pub fn parse(text: &str) -> Result<Self> {
         Parser { text, pos: 0 }.parse()
     }
 
+    /// The keys and indexes, in order.
     pub fn segments(&self) -> &[Segment] {
         &self.0
     }
