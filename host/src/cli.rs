@@ -37,7 +37,7 @@ enum Command {
         output: Format,
     },
     /// Renders an app directory locally, exactly as Argo CD would receive it.
-    Render(RenderArgs),
+    Render(Box<RenderArgs>),
     /// Runs golden test cases: renders each case directory and compares the result with
     /// its expected.yaml or expected-error.txt (see docs/modules.md).
     Test(golden::TestArgs),
@@ -203,7 +203,7 @@ fn execute(cli: Cli) -> Result<ExitCode> {
             let objects = pipeline::render(&cli.runtime.build()?, Path::new("."), &invocation)?;
             print_stream(&objects, output)
         }
-        Command::Render(args) => render(&cli.runtime.build()?, args),
+        Command::Render(args) => render(&cli.runtime.build()?, *args),
         Command::Test(args) => golden::run(&cli.runtime.build()?, args),
         Command::New {
             what: NewCommand::Module(args),

@@ -155,20 +155,23 @@ fn scaffold_target_dir() -> PathBuf {
 }
 
 /// `cargo ARGS` in `dir`, as a module author would run it (none of this build's flags).
+/// Its output is kept, and shown only when it fails.
 fn cargo(dir: &Path, args: &[&str]) {
-    let status = Command::new(env!("CARGO"))
+    let output = Command::new(env!("CARGO"))
         .current_dir(dir)
         .args(args)
         .env("CARGO_TARGET_DIR", scaffold_target_dir())
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env_remove("CARGO_BUILD_TARGET")
-        .status()
+        .output()
         .unwrap();
     assert!(
-        status.success(),
-        "cargo {args:?} failed in {}",
-        dir.display()
+        output.status.success(),
+        "cargo {args:?} failed in {}:\n{}{}",
+        dir.display(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
     );
 }
 
