@@ -1,5 +1,5 @@
-//! The command line: `generate`, `parameters` and `serve` for Argo CD, `render DIR` for
-//! people.
+//! The command line: `generate`, `parameters` and `serve` for Argo CD; `render DIR`,
+//! `test DIR` and `new module NAME` for people.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -9,14 +9,18 @@ use std::time::Duration;
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, Parser, Subcommand};
 
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::diff::{self, Side};
 use crate::invocation::{self, Invocation};
-use crate::manifests::Format;
+use crate::manifests::{self, Format};
 use crate::parameters;
-use crate::pipeline;
 use crate::runtime::{AppInfo, Limits, Runtime};
 use crate::server::client::{self, Answer};
 use crate::server::protocol::{GenerateRequest, contract_env};
 use crate::server::{self, ServeOptions};
+use crate::{golden, pipeline, scaffold};
 
 /// Renders Argo CD applications through sandboxed WebAssembly transform modules.
 #[derive(Parser)]
@@ -43,7 +47,15 @@ enum Command {
         socket: Option<PathBuf>,
     },
     /// Renders an app directory locally, exactly as Argo CD would receive it.
-    Render(RenderArgs),
+    Render(Box<RenderArgs>),
+    /// Runs golden test cases: renders each case directory and compares the result with
+    /// its expected.yaml or expected-error.txt (see docs/modules.md).
+    Test(golden::TestArgs),
+    /// Creates something new from a template.
+    New {
+        #[command(subcommand)]
+        what: NewCommand,
+    },
     /// Prints the parameters the app's pipeline announces, as the JSON array Argo CD's
     /// `parameters.dynamic.command` expects (app directory: the working directory).
     Parameters {
@@ -76,6 +88,12 @@ struct ServeArgs {
     /// Compile every built-in module into the cache and exit (for image builds).
     #[arg(long, conflicts_with = "check")]
     precompile_builtins: bool,
+}
+
+#[derive(Subcommand)]
+enum NewCommand {
+    /// Scaffolds a module crate on the SDK, with a golden test case.
+    Module(scaffold::NewModuleArgs),
 }
 
 /// Bounds and caching for the module runtime. Every flag also reads an environment
@@ -114,8 +132,24 @@ struct RuntimeOptions {
 struct RenderArgs {
     /// The app directory (holding wasm-pipeline.yaml, or plain manifests).
     dir: PathBuf,
-    #[arg(long, value_enum, default_value_t = Format::Yaml)]
+    #[arg(long, value_enum, default_value_t = Format::Yaml, conflicts_with = "diff_against")]
     output: Format,
+    /// Instead of printing the render, compare it with committed manifests (a YAML file, or
+    /// the *.yaml/*.yml/*.json files directly in a directory) and print a unified diff; exit
+    /// non-zero when they differ. Both sides are normalized first (keys sorted, objects
+    /// sorted by kind, namespace, name, apiVersion, `*List`s flattened), so comments,
+    /// quoting, indentation and key or document order make no difference.
+    #[arg(long, value_name = "PATH")]
+    diff_against: Option<PathBuf>,
+    #[command(flatten)]
+    inputs: LocalInputs,
+}
+
+/// What Argo CD would pass `generate`, given by hand: for `render` as flags, for a `test`
+/// case in its `test.yaml` under the same names.
+#[derive(Args, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LocalInputs {
     /// A plugin env variable, as the Application's `spec.source.plugin.env` sets it
     /// (`IMAGES=…` or `ARGOCD_ENV_IMAGES=…`). Repeatable.
     #[arg(long = "env", value_name = "NAME=VALUE")]
@@ -128,8 +162,19 @@ struct RenderArgs {
     app: AppFlags,
 }
 
+impl LocalInputs {
+    pub fn into_invocation(self) -> Result<Invocation> {
+        Ok(Invocation {
+            parameters: invocation::parse_cli_parameters(&self.params)?,
+            env: invocation::parse_cli_env(&self.env)?,
+            app: self.app.into_app_info(),
+        })
+    }
+}
+
 /// The Argo CD app facts a render may use; empty unless given.
-#[derive(Args)]
+#[derive(Args, Default, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 struct AppFlags {
     /// ARGOCD_APP_NAME.
     #[arg(long)]
@@ -185,7 +230,7 @@ pub fn run() -> ExitCode {
     init_logging();
     let cli = Cli::parse();
     match execute(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
@@ -193,35 +238,26 @@ pub fn run() -> ExitCode {
     }
 }
 
-fn execute(cli: Cli) -> Result<()> {
+fn execute(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Generate { output, socket } => generate(&cli.runtime, output, socket.as_deref()),
-        Command::Render(args) => {
-            let invocation = Invocation {
-                parameters: invocation::parse_cli_parameters(&args.params)?,
-                env: invocation::parse_cli_env(&args.env)?,
-                app: args.app.into_app_info(),
-            };
-            let runtime = cli.runtime.build()?;
-            print(&pipeline::render_stream(
-                &runtime,
-                &args.dir,
-                &invocation,
-                args.output,
-            )?)
-        }
+        Command::Render(args) => render(&cli.runtime.build()?, *args),
         Command::Parameters { dir } => {
             let source_path = std::env::var("ARGOCD_APP_SOURCE_PATH").unwrap_or_default();
             let announced =
                 pipeline::announced_parameters(&cli.runtime.build()?, &dir, &source_path)?;
-            print(&format!("{}\n", parameters::to_argocd_json(&announced)))
+            write_stdout(&format!("{}\n", parameters::to_argocd_json(&announced)))
         }
         Command::Serve(args) => serve(&cli.runtime, args),
+        Command::Test(args) => golden::run(&cli.runtime.build()?, args),
+        Command::New {
+            what: NewCommand::Module(args),
+        } => scaffold::new_module(&args).map(|()| ExitCode::SUCCESS),
     }
 }
 
 /// Argo CD's entry point: the daemon if it answers, else in-process.
-fn generate(options: &RuntimeOptions, format: Format, socket: Option<&Path>) -> Result<()> {
+fn generate(options: &RuntimeOptions, format: Format, socket: Option<&Path>) -> Result<ExitCode> {
     let request = GenerateRequest {
         dir: std::env::current_dir().context("cannot read the working directory")?,
         env: contract_env(std::env::vars()),
@@ -229,7 +265,7 @@ fn generate(options: &RuntimeOptions, format: Format, socket: Option<&Path>) -> 
     };
     if let Some(socket) = socket.filter(|socket| socket.exists()) {
         match client::generate(socket, &request) {
-            Ok(Answer::Rendered(stream)) => return print(&stream),
+            Ok(Answer::Rendered(stream)) => return write_stdout(&stream),
             Ok(Answer::Failed(message)) => bail!(message),
             Err(error) => tracing::warn!(
                 "the daemon on {} did not answer ({error:#}); rendering in-process",
@@ -238,7 +274,7 @@ fn generate(options: &RuntimeOptions, format: Format, socket: Option<&Path>) -> 
         }
     }
     let invocation = Invocation::from_argocd_env(request.env)?;
-    print(&pipeline::render_stream(
+    write_stdout(&pipeline::render_stream(
         &options.build()?,
         &request.dir,
         &invocation,
@@ -246,16 +282,17 @@ fn generate(options: &RuntimeOptions, format: Format, socket: Option<&Path>) -> 
     )?)
 }
 
-fn serve(options: &RuntimeOptions, args: ServeArgs) -> Result<()> {
+fn serve(options: &RuntimeOptions, args: ServeArgs) -> Result<ExitCode> {
     if args.check {
         if client::is_ready(&args.socket) {
-            return Ok(());
+            return Ok(ExitCode::SUCCESS);
         }
         bail!("no ready daemon on {}", args.socket.display());
     }
     let runtime = options.build()?;
     if args.precompile_builtins {
-        return server::precompile_builtins(&runtime);
+        server::precompile_builtins(&runtime)?;
+        return Ok(ExitCode::SUCCESS);
     }
     server::run(
         runtime,
@@ -264,14 +301,50 @@ fn serve(options: &RuntimeOptions, args: ServeArgs) -> Result<()> {
             tcp: args.tcp,
             concurrency: args.concurrency,
         },
-    )
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn render(runtime: &Runtime, args: RenderArgs) -> Result<ExitCode> {
+    let invocation = args.inputs.into_invocation()?;
+    let objects = pipeline::render(runtime, &args.dir, &invocation)?;
+    match &args.diff_against {
+        Some(committed) => diff_against(committed, &objects),
+        None => print_stream(&objects, args.output),
+    }
+}
+
+fn print_stream(objects: &[Value], format: Format) -> Result<ExitCode> {
+    write_stdout(&manifests::to_stream(objects, format)?)
+}
+
+/// Prints the diff from the committed manifests to the render; fails when there is one.
+fn diff_against(committed_path: &Path, rendered: &[Value]) -> Result<ExitCode> {
+    let committed = manifests::load_path(committed_path)?;
+    let label = committed_path.display().to_string();
+    let committed = Side {
+        label: &label,
+        objects: &committed,
+    };
+    let rendered = Side {
+        label: "render",
+        objects: rendered,
+    };
+    match diff::compare(committed, rendered, diff::colour_stdout())? {
+        Some(diff) => write_stdout(&diff).map(|_| ExitCode::FAILURE),
+        None => {
+            eprintln!("no differences from {label}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }
 
 /// Writes the whole result at once: a failure never leaves half a stream on stdout.
-fn print(text: &str) -> Result<()> {
+fn write_stdout(text: &str) -> Result<ExitCode> {
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(text.as_bytes())?;
-    stdout.flush().context("cannot write to stdout")
+    stdout.flush().context("cannot write to stdout")?;
+    Ok(ExitCode::SUCCESS)
 }
 
 impl RuntimeOptions {

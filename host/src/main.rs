@@ -3,12 +3,15 @@
 
 mod builtins;
 mod cli;
+mod diff;
+mod golden;
 mod invocation;
 mod manifests;
 mod parameters;
 mod paths;
 mod pipeline;
 mod runtime;
+mod scaffold;
 mod server;
 
 fn main() -> std::process::ExitCode {

@@ -20,11 +20,25 @@ pub const PIPELINE_FILE: &str = "wasm-pipeline.yaml";
 pub fn load_dir(dir: &Path) -> Result<Vec<Value>> {
     let mut objects = Vec::new();
     for path in manifest_files(dir)? {
-        let text =
-            fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        objects.extend(parse_stream(&text).with_context(|| path.display().to_string())?);
+        objects.extend(load_file(&path)?);
     }
     Ok(objects)
+}
+
+/// Loads a manifest file, or every manifest file directly in a directory (see [`load_dir`]).
+pub fn load_path(path: &Path) -> Result<Vec<Value>> {
+    if path.is_dir() {
+        load_dir(path)
+    } else {
+        load_file(path)
+    }
+}
+
+/// Loads one file as a multi-document stream.
+pub fn load_file(path: &Path) -> Result<Vec<Value>> {
+    let text =
+        fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    parse_stream(&text).with_context(|| path.display().to_string())
 }
 
 fn manifest_files(dir: &Path) -> Result<Vec<PathBuf>> {

@@ -3,6 +3,7 @@
 mod support;
 
 mod argocd;
+mod authoring;
 mod colour_selector;
 mod foundation;
 mod image_tags;

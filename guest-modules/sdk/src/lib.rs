@@ -34,7 +34,10 @@
 //! The same logic runs natively in `cargo test` through [`testing::TestRun`], and inside the
 //! host as a sandboxed component: no files, no network, no environment, a fixed clock.
 
+#![warn(missing_docs)]
+
 #[doc(hidden)]
+#[allow(missing_docs)]
 pub mod bindings;
 mod context;
 mod object;

@@ -30,34 +30,43 @@ impl Object {
         Self::from_value(value)
     }
 
+    /// The object as compact JSON text, as the contract carries it.
     pub fn to_json(&self) -> String {
         Value::Object(self.0.clone()).to_string()
     }
 
+    /// The object as a JSON value.
     pub fn into_value(self) -> Value {
         Value::Object(self.0)
     }
 
+    /// The top-level fields, for reading anything the typed helpers do not cover.
     pub fn as_map(&self) -> &Map<String, Value> {
         &self.0
     }
 
+    /// The top-level fields, for changing anything the typed helpers do not cover.
     pub fn as_map_mut(&mut self) -> &mut Map<String, Value> {
         &mut self.0
     }
 
+    /// `apiVersion` (`apps/v1`); empty when absent.
     pub fn api_version(&self) -> &str {
         self.str_at(&["apiVersion"]).unwrap_or_default()
     }
 
+    /// `kind` (`Deployment`); empty when absent.
     pub fn kind(&self) -> &str {
         self.str_at(&["kind"]).unwrap_or_default()
     }
 
+    /// `metadata.name`; empty when absent.
     pub fn name(&self) -> &str {
         self.str_at(&["metadata", "name"]).unwrap_or_default()
     }
 
+    /// `metadata.namespace`; `None` for cluster-scoped objects and objects whose
+    /// namespace Argo CD fills in from the Application.
     pub fn namespace(&self) -> Option<&str> {
         self.str_at(&["metadata", "namespace"])
     }
@@ -69,14 +78,17 @@ impl Object {
             .map_or("", |(group, _)| group)
     }
 
+    /// Whether the object is of this kind (exact, case-sensitive).
     pub fn is_kind(&self, kind: &str) -> bool {
         self.kind() == kind
     }
 
+    /// The value of label `key` in `metadata.labels`.
     pub fn label(&self, key: &str) -> Option<&str> {
         self.str_at(&["metadata", "labels", key])
     }
 
+    /// The value of annotation `key` in `metadata.annotations`.
     pub fn annotation(&self, key: &str) -> Option<&str> {
         self.str_at(&["metadata", "annotations", key])
     }
@@ -108,6 +120,7 @@ impl Object {
         Ok(self.get(path)?.and_then(Value::as_str))
     }
 
+    /// The value at a parsed path; `None` when any step of it is missing.
     pub fn get_path(&self, path: &FieldPath) -> Option<&Value> {
         let (first, rest) = path.segments().split_first()?;
         let mut value = self.0.get(key_of(first)?)?;
@@ -126,6 +139,8 @@ impl Object {
         self.set_path(&FieldPath::parse(path)?, value.into())
     }
 
+    /// Sets the value at a parsed path, creating missing objects on the way. The error
+    /// names this object and the path.
     pub fn set_path(&mut self, path: &FieldPath, value: Value) -> Result<()> {
         let reference = self.reference();
         let slot = slot_mut(&mut self.0, path.segments()).map_err(|problem| {
@@ -157,6 +172,7 @@ impl Object {
         Ok(removed)
     }
 
+    /// The value at a parsed path, to change in place; `None` when any step is missing.
     pub fn get_path_mut(&mut self, path: &FieldPath) -> Option<&mut Value> {
         let (first, rest) = path.segments().split_first()?;
         let mut value = self.0.get_mut(key_of(first)?)?;
@@ -310,6 +326,7 @@ fn type_name(value: &Value) -> &'static str {
 pub struct Objects(Vec<Object>);
 
 impl Objects {
+    /// Wraps a list of objects.
     pub fn new(objects: Vec<Object>) -> Self {
         Self(objects)
     }
@@ -326,6 +343,7 @@ impl Objects {
             .find(|object| object.is_kind(kind) && object.name() == name)
     }
 
+    /// The objects as a plain `Vec`.
     pub fn into_vec(self) -> Vec<Object> {
         self.0
     }

@@ -8,7 +8,9 @@ use crate::{Diagnostic, Result};
 /// One step of a [`FieldPath`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Segment {
+    /// A key of a JSON object: `spec`, or `"app.kubernetes.io/name"`.
     Key(String),
+    /// A position in a JSON array: `[0]`.
     Index(usize),
 }
 
@@ -18,10 +20,13 @@ pub enum Segment {
 pub struct FieldPath(Vec<Segment>);
 
 impl FieldPath {
+    /// Parses `spec.containers[0].image` or `metadata.labels["app.kubernetes.io/name"]`;
+    /// the error says what is wrong with the text.
     pub fn parse(text: &str) -> Result<Self> {
         Parser { text, pos: 0 }.parse()
     }
 
+    /// The keys and indexes, in order.
     pub fn segments(&self) -> &[Segment] {
         &self.0
     }
@@ -34,6 +39,15 @@ impl FieldPath {
     /// This path with an array index appended.
     pub fn index(&self, index: usize) -> Self {
         self.with(Segment::Index(index))
+    }
+
+    /// This path without its last segment; `None` for a path of one segment.
+    /// `spec.containers[0].image` → `spec.containers[0]` → `spec.containers` → `spec`.
+    pub fn parent(&self) -> Option<Self> {
+        match self.0.as_slice() {
+            [] | [_] => None,
+            [parent @ .., _] => Some(Self(parent.to_vec())),
+        }
     }
 
     fn with(&self, segment: Segment) -> Self {
@@ -173,6 +187,15 @@ mod tests {
             "spec.containers[0].image"
         );
         assert_eq!(roundtrip("a['b.c'].d"), r#"a["b.c"].d"#);
+    }
+
+    #[test]
+    fn parents_drop_the_last_segment() {
+        let path = FieldPath::parse("spec.containers[0]").unwrap();
+        let parent = path.parent().unwrap();
+        assert_eq!(parent.to_string(), "spec.containers");
+        assert_eq!(parent.parent().unwrap().to_string(), "spec");
+        assert_eq!(parent.parent().unwrap().parent(), None);
     }
 
     #[test]

@@ -44,6 +44,7 @@ impl Diagnostic {
         self
     }
 
+    /// Whether this diagnostic fails the render.
     pub fn is_error(&self) -> bool {
         matches!(self.severity, Severity::Error)
     }
@@ -129,16 +130,20 @@ impl ParameterAnnouncement {
         Self::new(name, ParameterKind::Map, tooltip)
     }
 
+    /// The title Argo CD's UI shows instead of the name.
     pub fn title(mut self, title: &str) -> Self {
         self.title = title.to_owned();
         self
     }
 
+    /// Marks the parameter as required in the UI.
     pub fn required(mut self) -> Self {
         self.required = true;
         self
     }
 
+    /// The value the UI shows when the Application sets none. Argo CD never sends it: a
+    /// module applies its own default when [`crate::Context::param`] returns `None`.
     pub fn default(mut self, value: ParameterValue) -> Self {
         self.default = Some(value);
         self

@@ -28,12 +28,16 @@ use crate::{Diagnostic, Info, Module, Parameter, ParameterValue, RawContext, run
 
 /// A registered module's entry points as plain functions: what the component exports.
 pub struct EntryPoints {
+    /// The `describe` export: the module's [`Info`].
     pub describe: fn() -> Info,
+    /// The `validate-config` export: the problems of a `with:` config given as JSON text.
     pub validate_config: fn(&str) -> Vec<Diagnostic>,
+    /// The `transform` export, on JSON text objects.
     pub transform: fn(RawContext, Vec<String>) -> Result<Output, Vec<Diagnostic>>,
 }
 
 impl EntryPoints {
+    /// Module `M`'s entry points; what [`crate::register!`] exports.
     pub const fn of<M: Module>() -> Self {
         Self {
             describe: M::info,
@@ -46,7 +50,9 @@ impl EntryPoints {
 /// A transform's result in tests: the objects as JSON values plus non-fatal diagnostics.
 #[derive(Debug)]
 pub struct TestOutput {
+    /// The objects the transform returned, in order.
     pub objects: Vec<Value>,
+    /// The warnings and notes it reported (errors make the run an `Err`).
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -62,6 +68,7 @@ impl Default for TestRun {
 }
 
 impl TestRun {
+    /// A run with `{}` config, no parameters, no env and empty app facts.
     pub fn new() -> Self {
         Self {
             raw: RawContext::empty("test"),
@@ -74,6 +81,7 @@ impl TestRun {
         self
     }
 
+    /// Adds an Argo CD parameter of any shape.
     pub fn param(mut self, name: &str, value: ParameterValue) -> Self {
         self.raw.parameters.push(Parameter {
             name: name.to_owned(),
@@ -82,10 +90,12 @@ impl TestRun {
         self
     }
 
+    /// Adds a string parameter.
     pub fn param_str(self, name: &str, value: &str) -> Self {
         self.param(name, ParameterValue::String(value.to_owned()))
     }
 
+    /// Adds an array parameter.
     pub fn param_list(self, name: &str, items: &[&str]) -> Self {
         let items = items.iter().map(|item| item.to_string()).collect();
         self.param(name, ParameterValue::Array(items))
