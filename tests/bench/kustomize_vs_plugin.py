@@ -192,6 +192,7 @@ if __name__ == "__main__":
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--kubectl-max", type=int, default=1_000_000)
     ARGS = parser.parse_args()
+    ARGS.binary = str(Path(ARGS.binary).resolve())
     if not os.access(ARGS.binary, os.X_OK):
         sys.exit(f"{ARGS.binary} not found: cargo build --release -p argocd-wasm-plugin")
     main()
