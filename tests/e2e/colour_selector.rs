@@ -3,15 +3,6 @@
 
 use crate::support::*;
 
-fn render_magento(args: &[&str]) -> Vec<serde_json::Value> {
-    let mut command = binary();
-    command
-        .args(["render", "--output", "json"])
-        .arg(fixture("magento-stage"))
-        .args(args);
-    objects(&success(&command.output().unwrap()))
-}
-
 #[test]
 fn blue_to_green_to_blue_changes_exactly_the_selector() {
     let blue = render_magento(&[]);
@@ -56,15 +47,9 @@ fn deploying_to_the_idle_slot_changes_only_that_slot() {
 
 #[test]
 fn an_unknown_colour_is_refused_with_nothing_on_stdout() {
-    let mut command = binary();
-    command
-        .arg("render")
-        .arg(fixture("magento-stage"))
-        .args(["--param", "active-colour=purple"]);
-    let stderr = failure(&command.output().unwrap());
-    assert!(
-        stderr.contains("step `colours` (builtin:colour-selector)"),
-        "{stderr}"
+    let stderr = magento_failure(
+        &["--param", "active-colour=purple"],
+        "step `colours` (builtin:colour-selector)",
     );
     assert!(stderr.contains("purple"), "{stderr}");
 }

@@ -4,15 +4,6 @@ use crate::support::*;
 
 const NEW_IMAGE: &str = "123456789.dkr.ecr.eu-west-1.amazonaws.com/magento:feature-xyz-abc1234";
 
-fn render_magento(args: &[&str]) -> Vec<serde_json::Value> {
-    let mut command = binary();
-    command
-        .args(["render", "--output", "json"])
-        .arg(fixture("magento-stage"))
-        .args(args);
-    objects(&success(&command.output().unwrap()))
-}
-
 fn php_fpm_changes() -> Vec<String> {
     ["blue", "green"]
         .map(|colour| {
@@ -49,15 +40,9 @@ fn argocd_env_images_under_generate_does_the_same() {
 
 #[test]
 fn a_malformed_image_parameter_names_the_input() {
-    let mut command = binary();
-    command
-        .arg("render")
-        .arg(fixture("magento-stage"))
-        .args(["--param", "images=magento@sha256:nothex"]);
-    let stderr = failure(&command.output().unwrap());
-    assert!(
-        stderr.contains("step `tags` (builtin:image-tags)"),
-        "{stderr}"
+    let stderr = magento_failure(
+        &["--param", "images=magento@sha256:nothex"],
+        "step `tags` (builtin:image-tags)",
     );
     assert!(stderr.contains("parameter `images`"), "{stderr}");
 }

@@ -246,3 +246,25 @@ pub fn argocd_generate(dir: &Path, env: &[(&str, &str)]) -> Command {
         .envs(env.iter().copied());
     command
 }
+
+/// `render --output json` of the magento stage fixture with extra flags.
+pub fn render_magento(args: &[&str]) -> Vec<serde_json::Value> {
+    let mut command = binary();
+    command
+        .args(["render", "--output", "json"])
+        .arg(fixture("magento-stage"))
+        .args(args);
+    objects(&success(&command.output().unwrap()))
+}
+
+/// The stderr of a magento render that must fail, checked to name `step`.
+pub fn magento_failure(args: &[&str], step: &str) -> String {
+    let mut command = binary();
+    command
+        .arg("render")
+        .arg(fixture("magento-stage"))
+        .args(args);
+    let stderr = failure(&command.output().unwrap());
+    assert!(stderr.contains(step), "{stderr}");
+    stderr
+}

@@ -94,7 +94,10 @@ fn load_step_module(
 ) -> Result<Arc<LoadedModule>> {
     let wasm = module_bytes(&spec.module, app_dir, root)?;
     verify_pin(spec.sha256.as_deref(), &wasm)?;
-    runtime.load(&wasm)
+    match wasm {
+        Cow::Borrowed(embedded) => runtime.load_static(embedded),
+        Cow::Owned(bytes) => runtime.load(&bytes),
+    }
 }
 
 /// The objects of a kustomization tree, built like `kustomize build`, or of a plain

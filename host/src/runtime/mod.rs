@@ -41,6 +41,9 @@ pub struct Runtime {
     cache: ModuleCache,
     limits: Limits,
     loaded: Mutex<HashMap<String, Arc<LoadedModule>>>,
+    /// Digests of modules embedded in the binary, by address: hashing the 1.7 MB overlay
+    /// module costs milliseconds, and a kustomization tree loads it once per level.
+    static_digests: Mutex<HashMap<usize, String>>,
     ticker: EpochTicker,
     observer: Option<Arc<dyn Observer>>,
 }
@@ -71,6 +74,7 @@ impl Runtime {
             linker,
             limits,
             loaded: Mutex::new(HashMap::new()),
+            static_digests: Mutex::new(HashMap::new()),
             observer: None,
         })
     }
@@ -91,7 +95,23 @@ impl Runtime {
     /// cache), pre-instantiates it and asks it to describe itself. Loading the same bytes
     /// again returns the module already loaded.
     pub fn load(&self, wasm: &[u8]) -> Result<Arc<LoadedModule>> {
-        let digest = sha256_hex(wasm);
+        self.load_with_digest(sha256_hex(wasm), wasm)
+    }
+
+    /// Loads a module embedded in the binary. Its bytes never change, so their address
+    /// identifies them and the digest is computed once per process.
+    pub fn load_static(&self, wasm: &'static [u8]) -> Result<Arc<LoadedModule>> {
+        let digest = self
+            .static_digests
+            .lock()
+            .expect("digest map poisoned")
+            .entry(wasm.as_ptr() as usize)
+            .or_insert_with(|| sha256_hex(wasm))
+            .clone();
+        self.load_with_digest(digest, wasm)
+    }
+
+    fn load_with_digest(&self, digest: String, wasm: &[u8]) -> Result<Arc<LoadedModule>> {
         if let Some(module) = self
             .loaded
             .lock()

@@ -117,7 +117,7 @@ impl Daemon {
     /// first request is as fast as the rest.
     fn warm_up(&self) {
         for (name, wasm) in builtins::BUILTINS {
-            if let Err(error) = self.runtime.load(wasm) {
+            if let Err(error) = self.runtime.load_static(wasm) {
                 tracing::error!("cannot load builtin:{name}: {error:#}");
             }
         }
@@ -198,7 +198,7 @@ async fn metrics_text(State(daemon): State<Arc<Daemon>>) -> impl IntoResponse {
 pub fn precompile_builtins(runtime: &Runtime) -> Result<()> {
     for (name, wasm) in builtins::BUILTINS {
         runtime
-            .load(wasm)
+            .load_static(wasm)
             .with_context(|| format!("builtin:{name}"))?;
     }
     Ok(())
