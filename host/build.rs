@@ -11,6 +11,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use sha2::{Digest, Sha256};
+
 const GUEST_TARGET: &str = "wasm32-wasip2";
 
 /// Directories whose subdirectories are guest crates, relative to the workspace root.
@@ -107,14 +109,18 @@ fn build_guests(workspace: &Path, target_dir: &Path, crates: &[(String, PathBuf)
     );
 }
 
-/// `builtins.rs`: the table of embedded built-in modules, by name.
+/// `builtins.rs`: the table of embedded built-in modules, by name, with their sha256
+/// computed here once rather than by every process that loads them.
 fn write_builtin_table(wasm_dir: &Path, names: &[&String]) {
-    let mut table = String::from("pub const BUILTINS: &[(&str, &[u8])] = &[\n");
+    let mut table = String::from("pub const BUILTINS: &[Builtin] = &[\n");
     for name in names {
         let wasm = wasm_dir.join(format!("{}.wasm", name.replace('-', "_")));
+        let bytes =
+            fs::read(&wasm).unwrap_or_else(|e| panic!("cannot read {}: {e}", wasm.display()));
+        let sha256 = hex::encode(Sha256::digest(&bytes));
         writeln!(
             table,
-            "    ({name:?}, include_bytes!({:?})),",
+            "    Builtin {{ name: {name:?}, wasm: include_bytes!({:?}), sha256: {sha256:?} }},",
             wasm.display().to_string()
         )
         .unwrap();

@@ -1,16 +1,21 @@
 //! The built-in modules, compiled to components and embedded by the build script.
 
+/// A module embedded in the binary.
+pub struct Builtin {
+    pub name: &'static str,
+    pub wasm: &'static [u8],
+    /// Hex sha256 of `wasm`, computed at build time.
+    pub sha256: &'static str,
+}
+
 include!(concat!(env!("OUT_DIR"), "/builtins.rs"));
 
-/// The component bytes of `builtin:NAME`.
-pub fn get(name: &str) -> Option<&'static [u8]> {
-    BUILTINS
-        .iter()
-        .find(|(builtin, _)| *builtin == name)
-        .map(|(_, wasm)| *wasm)
+/// `builtin:NAME`.
+pub fn get(name: &str) -> Option<&'static Builtin> {
+    BUILTINS.iter().find(|builtin| builtin.name == name)
 }
 
 /// The names of all built-in modules, for error messages.
 pub fn names() -> impl Iterator<Item = &'static str> {
-    BUILTINS.iter().map(|(name, _)| *name)
+    BUILTINS.iter().map(|builtin| builtin.name)
 }

@@ -6,14 +6,13 @@ pub mod file;
 mod kustomize;
 mod select;
 
-use std::borrow::Cow;
 use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result, bail};
 use serde_json::Value;
 
-use crate::builtins;
+use crate::builtins::{self, Builtin};
 use crate::invocation::Invocation;
 use crate::manifests::{self, Format, PIPELINE_FILE};
 use crate::paths::{repo_root, resolve_inside};
@@ -92,12 +91,10 @@ fn load_step_module(
     root: &Path,
     spec: &StepSpec,
 ) -> Result<Arc<LoadedModule>> {
-    let wasm = module_bytes(&spec.module, app_dir, root)?;
-    verify_pin(spec.sha256.as_deref(), &wasm)?;
-    match wasm {
-        Cow::Borrowed(embedded) => runtime.load_static(embedded),
-        Cow::Owned(bytes) => runtime.load(&bytes),
-    }
+    let module = module_bytes(&spec.module, app_dir, root)?;
+    let digest = module.sha256();
+    verify_pin(spec.sha256.as_deref(), &digest)?;
+    runtime.load(&digest, module.wasm())
 }
 
 /// The objects of a kustomization tree, built like `kustomize build`, or of a plain
@@ -216,28 +213,52 @@ impl Step {
     }
 }
 
-/// The bytes of `builtin:NAME` or of a `.wasm` file inside the repository.
-fn module_bytes(reference: &str, app_dir: &Path, root: &Path) -> Result<Cow<'static, [u8]>> {
+/// A step's module: embedded in the binary, or read from the repository.
+enum ModuleBytes {
+    Builtin(&'static Builtin),
+    File(Vec<u8>),
+}
+
+impl ModuleBytes {
+    fn wasm(&self) -> &[u8] {
+        match self {
+            ModuleBytes::Builtin(builtin) => builtin.wasm,
+            ModuleBytes::File(bytes) => bytes,
+        }
+    }
+
+    /// Hex sha256: from the build for built-ins, hashed once here for files.
+    fn sha256(&self) -> String {
+        match self {
+            ModuleBytes::Builtin(builtin) => builtin.sha256.to_owned(),
+            ModuleBytes::File(bytes) => runtime::sha256_hex(bytes),
+        }
+    }
+}
+
+/// The module `builtin:NAME` or the `.wasm` file inside the repository.
+fn module_bytes(reference: &str, app_dir: &Path, root: &Path) -> Result<ModuleBytes> {
     if let Some(name) = reference.strip_prefix(BUILTIN_PREFIX) {
-        return builtins::get(name).map(Cow::Borrowed).with_context(|| {
-            let known: Vec<String> = builtins::names()
-                .map(|n| format!("{BUILTIN_PREFIX}{n}"))
-                .collect();
-            format!(
-                "there is no built-in module `{name}`; the built-ins are {}",
-                known.join(", ")
-            )
-        });
+        return builtins::get(name)
+            .map(ModuleBytes::Builtin)
+            .with_context(|| {
+                let known: Vec<String> = builtins::names()
+                    .map(|n| format!("{BUILTIN_PREFIX}{n}"))
+                    .collect();
+                format!(
+                    "there is no built-in module `{name}`; the built-ins are {}",
+                    known.join(", ")
+                )
+            });
     }
     let path = resolve_inside(root, app_dir, reference)?;
     let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(Cow::Owned(bytes))
+    Ok(ModuleBytes::File(bytes))
 }
 
-/// Refuses a module whose sha256 differs from the pinned one.
-fn verify_pin(pin: Option<&str>, wasm: &[u8]) -> Result<()> {
+/// Refuses a module whose sha256 (`actual`) differs from the pinned one.
+fn verify_pin(pin: Option<&str>, actual: &str) -> Result<()> {
     let Some(pin) = pin else { return Ok(()) };
-    let actual = runtime::sha256_hex(wasm);
     let pin = pin
         .trim()
         .trim_start_matches("sha256:")
@@ -328,9 +349,9 @@ mod tests {
     #[test]
     fn pins_are_compared_case_insensitively_with_optional_prefix() {
         let digest = runtime::sha256_hex(b"x");
-        assert!(verify_pin(Some(&digest.to_uppercase()), b"x").is_ok());
-        assert!(verify_pin(Some(&format!("sha256:{digest}")), b"x").is_ok());
-        let error = verify_pin(Some(&"0".repeat(64)), b"x").unwrap_err();
+        assert!(verify_pin(Some(&digest.to_uppercase()), &digest).is_ok());
+        assert!(verify_pin(Some(&format!("sha256:{digest}")), &digest).is_ok());
+        let error = verify_pin(Some(&"0".repeat(64)), &digest).unwrap_err();
         assert!(error.to_string().contains("refusing to run it"));
     }
 }

@@ -41,9 +41,6 @@ pub struct Runtime {
     cache: ModuleCache,
     limits: Limits,
     loaded: Mutex<HashMap<String, Arc<LoadedModule>>>,
-    /// Digests of modules embedded in the binary, by address: hashing the 1.7 MB overlay
-    /// module costs milliseconds, and a kustomization tree loads it once per level.
-    static_digests: Mutex<HashMap<usize, String>>,
     ticker: EpochTicker,
     observer: Option<Arc<dyn Observer>>,
 }
@@ -74,7 +71,6 @@ impl Runtime {
             linker,
             limits,
             loaded: Mutex::new(HashMap::new()),
-            static_digests: Mutex::new(HashMap::new()),
             observer: None,
         })
     }
@@ -94,36 +90,18 @@ impl Runtime {
     /// Loads a module: checks its contract version, compiles it (or loads it from the
     /// cache), pre-instantiates it and asks it to describe itself. Loading the same bytes
     /// again returns the module already loaded.
-    pub fn load(&self, wasm: &[u8]) -> Result<Arc<LoadedModule>> {
-        self.load_with_digest(sha256_hex(wasm), wasm)
-    }
-
-    /// Loads a module embedded in the binary. Its bytes never change, so their address
-    /// identifies them and the digest is computed once per process.
-    pub fn load_static(&self, wasm: &'static [u8]) -> Result<Arc<LoadedModule>> {
-        let digest = self
-            .static_digests
-            .lock()
-            .expect("digest map poisoned")
-            .entry(wasm.as_ptr() as usize)
-            .or_insert_with(|| sha256_hex(wasm))
-            .clone();
-        self.load_with_digest(digest, wasm)
-    }
-
-    fn load_with_digest(&self, digest: String, wasm: &[u8]) -> Result<Arc<LoadedModule>> {
-        if let Some(module) = self
-            .loaded
-            .lock()
-            .expect("module map poisoned")
-            .get(&digest)
-        {
+    ///
+    /// `digest` is the hex sha256 of `wasm`: the caller has it already (a pin check, or
+    /// the build script for built-in modules), and hashing a large module costs
+    /// milliseconds on every kustomization level.
+    pub fn load(&self, digest: &str, wasm: &[u8]) -> Result<Arc<LoadedModule>> {
+        if let Some(module) = self.loaded.lock().expect("module map poisoned").get(digest) {
             self.notify(|o| o.module_loaded(ModuleSource::Memory));
             return Ok(module.clone());
         }
         contract::check(wasm)?;
         let started = Instant::now();
-        let (component, origin) = self.cache.load(&self.engine, &digest, wasm)?;
+        let (component, origin) = self.cache.load(&self.engine, digest, wasm)?;
         let (source, verb) = match origin {
             Origin::Compiled => (ModuleSource::Compiled, "compiled"),
             Origin::Cached => (ModuleSource::DiskCache, "loaded from the cache"),
@@ -149,7 +127,7 @@ impl Runtime {
         self.loaded
             .lock()
             .expect("module map poisoned")
-            .insert(digest, module.clone());
+            .insert(digest.to_owned(), module.clone());
         Ok(module)
     }
 

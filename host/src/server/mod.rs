@@ -116,9 +116,9 @@ impl Daemon {
     /// Compiles (or loads from the cache) every built-in module before saying ready, so the
     /// first request is as fast as the rest.
     fn warm_up(&self) {
-        for (name, wasm) in builtins::BUILTINS {
-            if let Err(error) = self.runtime.load_static(wasm) {
-                tracing::error!("cannot load builtin:{name}: {error:#}");
+        for builtin in builtins::BUILTINS {
+            if let Err(error) = self.runtime.load(builtin.sha256, builtin.wasm) {
+                tracing::error!("cannot load builtin:{}: {error:#}", builtin.name);
             }
         }
         self.ready.store(true, Ordering::Release);
@@ -196,10 +196,10 @@ async fn metrics_text(State(daemon): State<Arc<Daemon>>) -> impl IntoResponse {
 
 /// Compiles every built-in module into the disk cache (for the container image's build).
 pub fn precompile_builtins(runtime: &Runtime) -> Result<()> {
-    for (name, wasm) in builtins::BUILTINS {
+    for builtin in builtins::BUILTINS {
         runtime
-            .load_static(wasm)
-            .with_context(|| format!("builtin:{name}"))?;
+            .load(builtin.sha256, builtin.wasm)
+            .with_context(|| format!("builtin:{}", builtin.name))?;
     }
     Ok(())
 }
