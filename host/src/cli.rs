@@ -1,10 +1,10 @@
 //! The command line: `generate`, `parameters` and `serve` for Argo CD; `render DIR`,
 //! `test DIR` and `new module NAME` for people.
 
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, Parser, Subcommand};
@@ -16,7 +16,7 @@ use crate::diff::{self, Side};
 use crate::invocation::{self, Invocation};
 use crate::manifests::{self, Format};
 use crate::parameters;
-use crate::runtime::{AppInfo, Limits, Runtime};
+use crate::runtime::{AppInfo, Limits, RenderBudget, Runtime};
 use crate::server::client::{self, Answer};
 use crate::server::protocol::{GenerateRequest, contract_env};
 use crate::server::{self, ServeOptions};
@@ -37,8 +37,9 @@ enum Command {
     /// Argo CD's entry point: renders the app in the working directory from the
     /// environment Argo CD sets (ARGOCD_APP_*, ARGOCD_APP_PARAMETERS, ARGOCD_ENV_*).
     ///
-    /// When the daemon's socket is given and answers, the render runs there (warm);
-    /// otherwise in this process. Both give the same bytes.
+    /// When the daemon's socket is given and its daemon answers its readiness probe within
+    /// 2 s, the render runs there (warm); otherwise in this process. Both give the same
+    /// bytes. A render the daemon accepted is never started again in-process.
     Generate {
         #[arg(long, value_enum, default_value_t = Format::Yaml)]
         output: Format,
@@ -76,12 +77,17 @@ struct ServeArgs {
         default_value = "/tmp/argocd-wasm-plugin.sock"
     )]
     socket: PathBuf,
-    /// Also listen on this TCP address (e.g. 127.0.0.1:8080 for metrics scraping).
+    /// Also listen on this TCP address for `/metrics`, `/healthz` and `/readyz` (e.g.
+    /// 0.0.0.0:9464 for scraping). Rendering is only ever offered on the unix socket.
     #[arg(long)]
     tcp: Option<std::net::SocketAddr>,
     /// Renders running at once [default: the number of cores].
     #[arg(long)]
     concurrency: Option<usize>,
+    /// Renders one app (ARGOCD_APP_NAME) may run at once, so its slow modules cannot take
+    /// every slot [default: half of --concurrency, at least 1].
+    #[arg(long)]
+    per_app_concurrency: Option<usize>,
     /// Exit 0 if a daemon on --socket is ready, 1 if not (for readiness probes).
     #[arg(long)]
     check: bool,
@@ -111,14 +117,20 @@ struct RuntimeOptions {
         default_value_t = 512
     )]
     module_memory_mib: usize,
-    /// Cap on the objects one module call returns, in MiB.
+    /// Cap on the objects one module call returns, in MiB (below Argo CD's 100 MiB cap on
+    /// a whole response).
     #[arg(
         long,
         global = true,
         env = "ARGOCD_WASM_PLUGIN_MODULE_OUTPUT_MIB",
-        default_value_t = 256
+        default_value_t = 64
     )]
     module_output_mib: usize,
+    /// Time a whole render may take, all steps and (in the daemon) queueing included: a
+    /// little under Argo CD's 60 s plugin deadline, so a slow render fails with a message
+    /// instead of being killed.
+    #[arg(long, global = true, env = "ARGOCD_WASM_PLUGIN_RENDER_BUDGET", default_value = "55s", value_parser = parse_duration)]
+    render_budget: Duration,
     /// Where compiled modules are cached [default: $XDG_CACHE_HOME/argocd-wasm-plugin,
     /// else ~/.cache/argocd-wasm-plugin].
     #[arg(long, global = true, env = "ARGOCD_WASM_PLUGIN_CACHE_DIR")]
@@ -168,6 +180,7 @@ impl LocalInputs {
             parameters: invocation::parse_cli_parameters(&self.params)?,
             env: invocation::parse_cli_env(&self.env)?,
             app: self.app.into_app_info(),
+            budget: RenderBudget::unlimited(),
         })
     }
 }
@@ -227,9 +240,10 @@ impl AppFlags {
 
 /// Runs the command line; on failure prints the error on stderr and nothing on stdout.
 pub fn run() -> ExitCode {
+    let started = Instant::now();
     init_logging();
     let cli = Cli::parse();
-    match execute(cli) {
+    match execute(cli, started) {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
@@ -238,10 +252,12 @@ pub fn run() -> ExitCode {
     }
 }
 
-fn execute(cli: Cli) -> Result<ExitCode> {
+fn execute(cli: Cli, started: Instant) -> Result<ExitCode> {
     match cli.command {
-        Command::Generate { output, socket } => generate(&cli.runtime, output, socket.as_deref()),
-        Command::Render(args) => render(&cli.runtime.build()?, *args),
+        Command::Generate { output, socket } => {
+            generate(&cli.runtime, output, socket.as_deref(), started)
+        }
+        Command::Render(args) => render(&cli.runtime, *args),
         Command::Parameters { dir } => {
             let source_path = std::env::var("ARGOCD_APP_SOURCE_PATH").unwrap_or_default();
             let announced =
@@ -256,24 +272,34 @@ fn execute(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-/// Argo CD's entry point: the daemon if it answers, else in-process.
-fn generate(options: &RuntimeOptions, format: Format, socket: Option<&Path>) -> Result<ExitCode> {
-    let request = GenerateRequest {
+/// Argo CD's entry point: the daemon if it can be reached, else in-process. Either way the
+/// render's budget counts from this process's start.
+fn generate(
+    options: &RuntimeOptions,
+    format: Format,
+    socket: Option<&Path>,
+    started: Instant,
+) -> Result<ExitCode> {
+    let budget = options.render_budget.saturating_sub(started.elapsed());
+    let mut request = GenerateRequest {
         dir: std::env::current_dir().context("cannot read the working directory")?,
-        env: contract_env(std::env::vars()),
+        env: contract_env(utf8_vars()),
         format,
+        budget_ms: Some(budget.as_millis().try_into().unwrap_or(u64::MAX)),
     };
     if let Some(socket) = socket.filter(|socket| socket.exists()) {
-        match client::generate(socket, &request) {
-            Ok(Answer::Rendered(stream)) => return write_stdout(&stream),
-            Ok(Answer::Failed(message)) => bail!(message),
-            Err(error) => tracing::warn!(
-                "the daemon on {} did not answer ({error:#}); rendering in-process",
+        match client::generate(socket, &request)? {
+            Answer::Rendered(stream) => return write_stdout(&stream),
+            Answer::Failed(message) => bail!(message),
+            Answer::Unreachable(why) => tracing::warn!(
+                "the daemon on {} cannot be reached ({why}); rendering in-process",
                 socket.display()
             ),
         }
     }
-    let invocation = Invocation::from_argocd_env(request.env)?;
+    let mut invocation = Invocation::from_argocd_env(std::mem::take(&mut request.env))?;
+    invocation.budget =
+        RenderBudget::starting_now(options.render_budget.saturating_sub(started.elapsed()));
     write_stdout(&pipeline::render_stream(
         &options.build()?,
         &request.dir,
@@ -282,12 +308,19 @@ fn generate(options: &RuntimeOptions, format: Format, socket: Option<&Path>) -> 
     )?)
 }
 
+/// The process's environment, minus variables whose name or value is not UTF-8 (never
+/// ones Argo CD sets): reading them must not abort the render.
+fn utf8_vars() -> impl Iterator<Item = (String, String)> {
+    std::env::vars_os()
+        .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
+}
+
 fn serve(options: &RuntimeOptions, args: ServeArgs) -> Result<ExitCode> {
     if args.check {
-        if client::is_ready(&args.socket) {
-            return Ok(ExitCode::SUCCESS);
-        }
-        bail!("no ready daemon on {}", args.socket.display());
+        return match client::probe(&args.socket) {
+            Ok(()) => Ok(ExitCode::SUCCESS),
+            Err(why) => bail!("no ready daemon on {}: {why:#}", args.socket.display()),
+        };
     }
     let runtime = options.build()?;
     if args.precompile_builtins {
@@ -300,14 +333,18 @@ fn serve(options: &RuntimeOptions, args: ServeArgs) -> Result<ExitCode> {
             socket: args.socket,
             tcp: args.tcp,
             concurrency: args.concurrency,
+            per_app: args.per_app_concurrency,
+            render_budget: options.render_budget,
         },
     )?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn render(runtime: &Runtime, args: RenderArgs) -> Result<ExitCode> {
-    let invocation = args.inputs.into_invocation()?;
-    let objects = pipeline::render(runtime, &args.dir, &invocation)?;
+fn render(options: &RuntimeOptions, args: RenderArgs) -> Result<ExitCode> {
+    let runtime = options.build()?;
+    let mut invocation = args.inputs.into_invocation()?;
+    invocation.budget = RenderBudget::starting_now(options.render_budget);
+    let objects = pipeline::render(&runtime, &args.dir, &invocation)?;
     match &args.diff_against {
         Some(committed) => diff_against(committed, &objects),
         None => print_stream(&objects, args.output),
@@ -402,6 +439,7 @@ fn init_logging() {
         .with_writer(std::io::stderr)
         .with_target(false)
         .without_time()
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
 }
 

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use anyhow::{Context as _, Result, bail};
 use serde::Deserialize;
 
-use crate::runtime::{AppInfo, Parameter, ParameterValue};
+use crate::runtime::{AppInfo, Parameter, ParameterValue, RenderBudget};
 
 /// Prefix Argo CD puts on each `spec.source.plugin.env` entry.
 const PLUGIN_ENV_PREFIX: &str = "ARGOCD_ENV_";
@@ -19,6 +19,8 @@ pub struct Invocation {
     pub parameters: Vec<Parameter>,
     /// Plugin env without the `ARGOCD_ENV_` prefix, sorted by name.
     pub env: Vec<(String, String)>,
+    /// How long the whole render may take, and whether its client still waits.
+    pub budget: RenderBudget,
 }
 
 impl Invocation {
@@ -54,6 +56,7 @@ impl Invocation {
             app,
             parameters,
             env,
+            budget: RenderBudget::unlimited(),
         })
     }
 }

@@ -4,6 +4,8 @@
 mod builtins;
 mod cli;
 mod diff;
+#[cfg(test)]
+mod fuzz_tests;
 mod golden;
 mod invocation;
 mod manifests;
@@ -13,6 +15,7 @@ mod pipeline;
 mod runtime;
 mod scaffold;
 mod server;
+mod text;
 
 fn main() -> std::process::ExitCode {
     cli::run()

@@ -16,19 +16,21 @@ pub const PIPELINE_FILE: &str = "wasm-pipeline.yaml";
 
 /// Loads every `*.yaml`, `*.yml` and `*.json` file directly in `dir` as a multi-document
 /// stream, in byte order of file names. Empty documents are skipped and `*List` kinds
-/// flattened, as Argo CD does.
-pub fn load_dir(dir: &Path) -> Result<Vec<Value>> {
+/// flattened, as Argo CD does. A file that resolves (through symlinks) outside `root` is
+/// refused.
+pub fn load_dir(root: &Path, dir: &Path) -> Result<Vec<Value>> {
     let mut objects = Vec::new();
-    for path in manifest_files(dir)? {
+    for path in manifest_files(root, dir)? {
         objects.extend(load_file(&path)?);
     }
     Ok(objects)
 }
 
-/// Loads a manifest file, or every manifest file directly in a directory (see [`load_dir`]).
+/// Loads a manifest file, or every manifest file directly in a directory (see [`load_dir`]),
+/// wherever symlinks lead: a local path given on the command line.
 pub fn load_path(path: &Path) -> Result<Vec<Value>> {
     if path.is_dir() {
-        load_dir(path)
+        load_dir(Path::new("/"), path)
     } else {
         load_file(path)
     }
@@ -41,7 +43,7 @@ pub fn load_file(path: &Path) -> Result<Vec<Value>> {
     parse_stream(&text).with_context(|| path.display().to_string())
 }
 
-fn manifest_files(dir: &Path) -> Result<Vec<PathBuf>> {
+fn manifest_files(root: &Path, dir: &Path) -> Result<Vec<PathBuf>> {
     let entries =
         fs::read_dir(dir).with_context(|| format!("cannot read directory {}", dir.display()))?;
     let mut files = Vec::new();
@@ -52,6 +54,7 @@ fn manifest_files(dir: &Path) -> Result<Vec<PathBuf>> {
             .iter()
             .any(|extension| name.ends_with(extension));
         if is_manifest && !name.starts_with('.') && name != PIPELINE_FILE && path.is_file() {
+            crate::paths::inside(root, &path)?;
             files.push(path);
         }
     }

@@ -2,7 +2,8 @@
 //!
 //! Argo CD runs the plugin in a copy of the whole repository with the app directory as the
 //! working directory, so a pipeline may use `../shared/modules/x.wasm`, but nothing outside
-//! the repository: an app must not read the sidecar's files.
+//! the repository: an app must not read the sidecar's files. Every check resolves symlinks
+//! first, so a link committed to the repository cannot point out of it either.
 
 use std::path::{Path, PathBuf};
 
@@ -31,6 +32,10 @@ pub fn repo_root(app_dir: &Path, source_path: &str) -> Result<PathBuf> {
     Ok(git_root.unwrap_or(app_dir))
 }
 
+/// The largest file the host reads as text (manifests, pipeline and kustomization files):
+/// Argo CD's own cap on a whole response.
+const MAX_TEXT_FILE_BYTES: u64 = 100 << 20;
+
 /// Resolves `relative` against `base` and checks the result stays inside `root`.
 pub fn resolve_inside(root: &Path, base: &Path, relative: &str) -> Result<PathBuf> {
     if Path::new(relative).is_absolute() {
@@ -40,13 +45,46 @@ pub fn resolve_inside(root: &Path, base: &Path, relative: &str) -> Result<PathBu
     let resolved = joined
         .canonicalize()
         .with_context(|| format!("`{relative}` does not exist ({})", joined.display()))?;
+    check_inside(root, &resolved, relative)?;
+    Ok(resolved)
+}
+
+/// `path` with every symlink resolved, checked to be inside `root`: call it on every file
+/// the host reads from a repository.
+pub fn inside(root: &Path, path: &Path) -> Result<PathBuf> {
+    let resolved = path
+        .canonicalize()
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    check_inside(root, &resolved, &path.display().to_string())?;
+    Ok(resolved)
+}
+
+/// Reads a text file of the repository: symlinks resolved and checked against `root`, the
+/// size checked before reading.
+pub fn read_inside(root: &Path, path: &Path) -> Result<String> {
+    let resolved = inside(root, path)?;
+    let size = std::fs::metadata(&resolved)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .len();
+    if size > MAX_TEXT_FILE_BYTES {
+        bail!(
+            "{} is {} MiB, more than the {} MiB Argo CD accepts for a whole app",
+            path.display(),
+            size >> 20,
+            MAX_TEXT_FILE_BYTES >> 20
+        );
+    }
+    std::fs::read_to_string(&resolved).with_context(|| format!("cannot read {}", path.display()))
+}
+
+fn check_inside(root: &Path, resolved: &Path, shown: &str) -> Result<()> {
     if !resolved.starts_with(root) {
         bail!(
-            "`{relative}` points outside the repository ({}); only files inside it can be used",
+            "`{shown}` points outside the repository ({}); only files inside it can be used",
             root.display()
         );
     }
-    Ok(resolved)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -78,5 +116,26 @@ mod tests {
         );
         assert!(resolve_inside(&root, &app, "/etc/passwd").is_err());
         assert!(resolve_inside(&root, &app, "missing.wasm").is_err());
+    }
+
+    #[test]
+    fn symlinks_out_of_the_root_are_refused() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.yaml"), "kind: Secret\n").unwrap();
+        let repo = tempfile::tempdir().unwrap();
+        let root = repo.path().canonicalize().unwrap();
+        std::fs::write(root.join("ok.yaml"), "kind: ConfigMap\n").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret.yaml"), root.join("evil.yaml"))
+            .unwrap();
+        std::os::unix::fs::symlink(root.join("ok.yaml"), root.join("link.yaml")).unwrap();
+        assert_eq!(
+            read_inside(&root, &root.join("link.yaml")).unwrap(),
+            "kind: ConfigMap\n"
+        );
+        let error = read_inside(&root, &root.join("evil.yaml")).unwrap_err();
+        assert!(
+            error.to_string().contains("outside the repository"),
+            "{error}"
+        );
     }
 }

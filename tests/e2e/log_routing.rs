@@ -12,8 +12,8 @@ fn generated_config(case: &str) -> String {
     let config: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
     let app = App::new();
-    let pipeline =
-        serde_json::json!({"steps": [{"module": "builtin:log-routing", "with": config}]});
+    let pipeline = serde_json::json!({"steps": [{"module": "builtin:log-routing", "with": config,
+            "allow": {"namespaces": ["monitoring"]}}]});
     // The golden input is a YAML list of objects; a `List` carries it as a manifest.
     let items: Value =
         serde_norway::from_str(&std::fs::read_to_string(dir.join("input.yaml")).unwrap()).unwrap();

@@ -5,6 +5,7 @@ mod support;
 mod argocd;
 mod authoring;
 mod colour_selector;
+mod containment;
 mod foundation;
 mod image_tags;
 mod kustomize;

@@ -218,6 +218,11 @@ impl Daemon {
         panic!("the daemon did not become ready");
     }
 
+    /// The daemon's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// `generate` in `dir` with Argo CD's environment, forwarded to this daemon.
     pub fn generate(&self, dir: &Path, env: &[(&str, &str)]) -> Output {
         argocd_generate(dir, env)

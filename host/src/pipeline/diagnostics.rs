@@ -1,9 +1,17 @@
 //! Turning a module's diagnostics into log lines and error messages that name the object
-//! and field.
+//! and field. A module's text is untrusted: it is escaped, each diagnostic is cut at
+//! [`MAX_DIAGNOSTIC_BYTES`] and at most [`MAX_QUOTED`] of each kind are quoted, so one
+//! module cannot flood the stderr Argo CD shows in its UI.
 
 use std::fmt::Write as _;
 
 use crate::runtime::{Diagnostic, ObjectRef, Severity};
+use crate::text::{bounded_list, quote};
+
+/// Longest diagnostic quoted, in bytes.
+const MAX_DIAGNOSTIC_BYTES: usize = 2048;
+/// Errors quoted in one message, and warnings or notes logged per step call.
+const MAX_QUOTED: usize = 20;
 
 /// `Deployment stage/web`, or `ClusterRole admin` without a namespace.
 fn object_label(object: &ObjectRef) -> String {
@@ -13,8 +21,13 @@ fn object_label(object: &ObjectRef) -> String {
     }
 }
 
-/// One diagnostic as a line: `Deployment stage/web: spec.replicas: message`.
+/// One diagnostic as a line: `Deployment stage/web: spec.replicas: message`, escaped and
+/// bounded.
 fn describe(diagnostic: &Diagnostic) -> String {
+    quote(&describe_raw(diagnostic), MAX_DIAGNOSTIC_BYTES)
+}
+
+fn describe_raw(diagnostic: &Diagnostic) -> String {
     let mut line = String::new();
     if let Some(object) = &diagnostic.object {
         write!(line, "{}: ", object_label(object)).expect("writing to a String cannot fail");
@@ -26,29 +39,39 @@ fn describe(diagnostic: &Diagnostic) -> String {
     line
 }
 
-/// Logs the warnings and notes; errors are left to [`summarize_errors`].
+/// Logs the warnings and notes, at most [`MAX_QUOTED`] of each; errors are left to
+/// [`summarize_errors`].
 pub fn log_findings(step: &str, diagnostics: &[Diagnostic]) {
-    for diagnostic in diagnostics {
-        match diagnostic.severity {
-            Severity::Warning => tracing::warn!("{step}: {}", describe(diagnostic)),
-            Severity::Info => tracing::info!("{step}: {}", describe(diagnostic)),
-            Severity::Error => {}
-        }
+    let warnings = lines(diagnostics, Severity::Warning);
+    let notes = lines(diagnostics, Severity::Info);
+    for line in bounded_list(&warnings, MAX_QUOTED) {
+        tracing::warn!("{step}: {line}");
+    }
+    for line in bounded_list(&notes, MAX_QUOTED) {
+        tracing::info!("{step}: {line}");
     }
 }
 
-/// All error diagnostics in one message, one per line after the first; `None` if there
-/// are none.
-pub fn summarize_errors(diagnostics: &[Diagnostic]) -> Option<String> {
-    let errors: Vec<String> = diagnostics
+/// The diagnostics of one severity, as lines.
+fn lines(diagnostics: &[Diagnostic], severity: Severity) -> Vec<String> {
+    diagnostics
         .iter()
-        .filter(|diagnostic| matches!(diagnostic.severity, Severity::Error))
+        .filter(|diagnostic| diagnostic.severity == severity)
         .map(describe)
-        .collect();
+        .collect()
+}
+
+/// The error diagnostics in one message, one per line after the first, at most
+/// [`MAX_QUOTED`]; `None` if there are none.
+pub fn summarize_errors(diagnostics: &[Diagnostic]) -> Option<String> {
+    let errors = lines(diagnostics, Severity::Error);
     match errors.len() {
         0 => None,
         1 => Some(errors[0].clone()),
-        count => Some(format!("{count} errors:\n  - {}", errors.join("\n  - "))),
+        count => Some(format!(
+            "{count} errors:\n  - {}",
+            bounded_list(&errors, MAX_QUOTED).join("\n  - ")
+        )),
     }
 }
 
@@ -82,5 +105,25 @@ mod tests {
             summarize_errors(&two).unwrap(),
             "2 errors:\n  - Deployment web: a\n  - Deployment web: b"
         );
+    }
+
+    #[test]
+    fn quotes_are_escaped_and_bounded() {
+        let many: Vec<Diagnostic> = (0..100).map(|_| error("x", None, None)).collect();
+        let summary = summarize_errors(&many).unwrap();
+        assert!(summary.starts_with("100 errors:"), "{summary}");
+        assert!(summary.ends_with("… 80 more"), "{summary}");
+        let huge = [error(
+            &format!("\x1b[2J{}", "y".repeat(1 << 20)),
+            None,
+            None,
+        )];
+        let summary = summarize_errors(&huge).unwrap();
+        assert!(summary.len() < 3000, "{} bytes", summary.len());
+        assert!(
+            summary.starts_with("Deployment web: \\u{1b}[2J"),
+            "{summary}"
+        );
+        assert!(summary.ends_with("more bytes)"), "{summary}");
     }
 }

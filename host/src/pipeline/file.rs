@@ -41,7 +41,59 @@ pub struct StepSpec {
     /// Which objects the module sees; all of them if absent.
     #[serde(default, rename = "match")]
     pub selector: MatchSpec,
+    /// What the module may do beyond the guardrails; nothing if absent.
+    #[serde(default)]
+    pub allow: Allow,
 }
+
+/// Lifts the guardrails of a step, one at a time (docs/modules.md, "Guardrails"). Every
+/// field is off by default: the app's owner grants each in the pipeline file.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Allow {
+    /// The module sees the Secrets its `match` selects (as naming `Secret` in
+    /// `match.kinds` does); what the module itself declares never grants them.
+    #[serde(default)]
+    pub read_secrets: bool,
+    /// The module may return more Secrets than it was given.
+    #[serde(default)]
+    pub new_secrets: bool,
+    /// The module may return more cluster-scoped objects than it was given.
+    #[serde(default)]
+    pub cluster_scoped: bool,
+    /// Namespaces besides the app's that the module may put objects into or move objects
+    /// out of; `*` allows every namespace.
+    #[serde(default)]
+    pub namespaces: Vec<String>,
+    /// The module may create or change RoleBindings and ClusterRoleBindings that bind a
+    /// ClusterRole.
+    #[serde(default)]
+    pub cluster_role_bindings: bool,
+}
+
+impl Allow {
+    /// Everything: for the steps the host runs itself on the app's own kustomization,
+    /// whose content the app's owner wrote.
+    pub fn everything() -> Self {
+        Self {
+            read_secrets: true,
+            new_secrets: true,
+            cluster_scoped: true,
+            namespaces: vec![ANY_NAMESPACE.into()],
+            cluster_role_bindings: true,
+        }
+    }
+
+    /// Whether objects may be put into or taken out of `namespace`.
+    pub fn namespace(&self, namespace: &str) -> bool {
+        self.namespaces
+            .iter()
+            .any(|allowed| allowed == ANY_NAMESPACE || allowed == namespace)
+    }
+}
+
+/// What `allow.namespaces` says to allow every namespace.
+const ANY_NAMESPACE: &str = "*";
 
 /// Limits the objects a step sees. Every given criterion must hold.
 #[derive(Debug, Default, Deserialize)]
@@ -59,15 +111,13 @@ pub struct MatchSpec {
 }
 
 impl PipelineFile {
-    /// Reads `path`, or returns `None` when it does not exist.
-    pub fn read(path: &Path) -> Result<Option<Self>> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(error) => {
-                return Err(error).with_context(|| format!("cannot read {}", path.display()));
-            }
-        };
+    /// Reads `path` (which must resolve inside `root`), or returns `None` when there is
+    /// nothing there.
+    pub fn read(root: &Path, path: &Path) -> Result<Option<Self>> {
+        if path.symlink_metadata().is_err() {
+            return Ok(None);
+        }
+        let text = crate::paths::read_inside(root, path)?;
         let file = Self::parse(&text).with_context(|| path.display().to_string())?;
         Ok(Some(file))
     }
@@ -104,6 +154,26 @@ mod tests {
         assert!(!file.allow_empty);
         assert_eq!(file.steps[0].selector.kinds, ["Deployment"]);
         assert_eq!(file.steps[0].selector.labels["color"], "green");
+        assert!(!file.steps[0].allow.read_secrets);
+    }
+
+    #[test]
+    fn parses_allowances() {
+        let file = PipelineFile::parse(
+            "steps:\n  - module: builtin:x\n    allow: {readSecrets: true, namespaces: [monitoring]}\n",
+        )
+        .unwrap();
+        let allow = &file.steps[0].allow;
+        assert!(allow.read_secrets && !allow.new_secrets);
+        assert!(allow.namespace("monitoring") && !allow.namespace("kube-system"));
+        assert!(Allow::everything().namespace("kube-system"));
+        let typo =
+            PipelineFile::parse("steps:\n  - module: builtin:x\n    allow: {secrets: true}\n")
+                .unwrap_err();
+        assert!(
+            format!("{typo:#}").contains("unknown field `secrets`"),
+            "{typo:#}"
+        );
     }
 
     #[test]

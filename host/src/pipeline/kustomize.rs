@@ -11,7 +11,7 @@ use anyhow::{Context as _, Result, bail};
 use serde_json::{Map, Value};
 
 use super::Step;
-use super::file::StepSpec;
+use super::file::{Allow, StepSpec};
 use crate::invocation::Invocation;
 use crate::manifests;
 use crate::paths::resolve_inside;
@@ -113,6 +113,7 @@ impl Builder<'_> {
             bail!("the resources form a cycle: {}", cycle.join(" -> "));
         }
         let shown = self.display(&file);
+        crate::paths::inside(self.root, &file)?;
         let kustomization = read_kustomization(&file).with_context(|| shown.clone())?;
         self.stack.push(dir.to_path_buf());
         let objects = self
@@ -259,8 +260,16 @@ impl Builder<'_> {
             sha256: None,
             with: Some(config),
             selector: Default::default(),
+            allow: Allow::everything(),
         };
-        let step = Step::prepare(self.runtime, self.root, self.root, 0, &spec)?;
+        let step = Step::prepare(
+            self.runtime,
+            self.root,
+            self.root,
+            0,
+            &spec,
+            self.invocation,
+        )?;
         step.run(self.runtime, self.invocation, objects)
             .with_context(|| step.label())
     }

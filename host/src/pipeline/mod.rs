@@ -3,6 +3,7 @@
 
 mod diagnostics;
 pub mod file;
+mod guardrails;
 mod kustomize;
 mod select;
 
@@ -17,27 +18,31 @@ use crate::invocation::Invocation;
 use crate::manifests::{self, Format, PIPELINE_FILE};
 use crate::paths::{repo_root, resolve_inside};
 use crate::runtime::{self, LoadedModule, ParameterAnnouncement, Runtime};
+use crate::text::{escape_control, quote};
 use diagnostics::{log_findings, summarize_errors};
-use file::{PipelineFile, StepSpec};
+use file::{Allow, PipelineFile, StepSpec};
 use select::Selector;
 
 const BUILTIN_PREFIX: &str = "builtin:";
+/// The largest module file read; anything bigger is refused before it is read.
+const MAX_MODULE_BYTES: u64 = 64 << 20;
 
 /// Renders the app in `app_dir`: its pipeline file if there is one, else its manifests
 /// unchanged.
 pub fn render(runtime: &Runtime, app_dir: &Path, invocation: &Invocation) -> Result<Vec<Value>> {
-    let file = PipelineFile::read(&app_dir.join(PIPELINE_FILE))?.unwrap_or_default();
     let root = repo_root(app_dir, &invocation.app.source_path)?;
+    let file = PipelineFile::read(&root, &app_dir.join(PIPELINE_FILE))?.unwrap_or_default();
     let steps = file
         .steps
         .iter()
         .enumerate()
-        .map(|(index, spec)| Step::prepare(runtime, app_dir, &root, index, spec))
+        .map(|(index, spec)| Step::prepare(runtime, app_dir, &root, index, spec, invocation))
         .collect::<Result<Vec<_>>>()?;
     let source = file.source.as_deref().unwrap_or(".");
     let source_dir = resolve_inside(&root, app_dir, source).context("source")?;
     let mut objects = load_source(runtime, &root, &source_dir, invocation)?;
     for step in &steps {
+        invocation.budget.check().with_context(|| step.label())?;
         objects = step
             .run(runtime, invocation, objects)
             .with_context(|| step.label())?;
@@ -69,8 +74,8 @@ pub fn announced_parameters(
     app_dir: &Path,
     source_path: &str,
 ) -> Result<Vec<ParameterAnnouncement>> {
-    let file = PipelineFile::read(&app_dir.join(PIPELINE_FILE))?.unwrap_or_default();
     let root = repo_root(app_dir, source_path)?;
+    let file = PipelineFile::read(&root, &app_dir.join(PIPELINE_FILE))?.unwrap_or_default();
     let mut announced: Vec<ParameterAnnouncement> = Vec::new();
     for (index, spec) in file.steps.iter().enumerate() {
         let module = load_step_module(runtime, app_dir, &root, spec)
@@ -107,7 +112,7 @@ fn load_source(
 ) -> Result<Vec<Value>> {
     match kustomize::kustomization_file(dir) {
         Some(_) => kustomize::build(runtime, root, dir, invocation),
-        None => manifests::load_dir(dir),
+        None => manifests::load_dir(root, dir),
     }
 }
 
@@ -118,6 +123,7 @@ struct Step {
     module: Arc<LoadedModule>,
     config: String,
     selector: Selector,
+    allow: Allow,
 }
 
 impl Step {
@@ -129,27 +135,26 @@ impl Step {
         root: &Path,
         index: usize,
         spec: &StepSpec,
+        invocation: &Invocation,
     ) -> Result<Self> {
-        let fallback_label = format!("step {} ({})", index + 1, spec.module);
+        let fallback_label = format!("step {} ({})", index + 1, escape_control(&spec.module));
         let module = load_step_module(runtime, app_dir, root, spec)
             .with_context(|| fallback_label.clone())?;
-        let name = spec
-            .name
-            .clone()
-            .unwrap_or_else(|| module.info.name.clone());
+        let name = escape_control(spec.name.as_deref().unwrap_or(&module.info.name));
         let config = spec
             .with
             .clone()
             .unwrap_or_else(|| Value::Object(Default::default()));
         let step = Self {
             name,
-            module_ref: spec.module.clone(),
-            selector: Selector::new(&spec.selector, &module.info.reads_kinds)
+            module_ref: escape_control(&spec.module),
+            selector: Selector::new(&spec.selector, &spec.allow, &module.info.reads_kinds)
                 .with_context(|| fallback_label.clone())?,
             config: config.to_string(),
+            allow: spec.allow.clone(),
             module,
         };
-        step.validate_config(runtime)
+        step.validate_config(runtime, invocation)
             .with_context(|| step.label())?;
         Ok(step)
     }
@@ -159,8 +164,13 @@ impl Step {
         format!("step `{}` ({})", self.name, self.module_ref)
     }
 
-    fn validate_config(&self, runtime: &Runtime) -> Result<()> {
-        let findings = runtime.validate_config(&self.module, &self.label(), &self.config)?;
+    fn validate_config(&self, runtime: &Runtime, invocation: &Invocation) -> Result<()> {
+        let findings = runtime.validate_config(
+            &self.module,
+            &self.label(),
+            &self.config,
+            &invocation.budget,
+        )?;
         log_findings(&self.label(), &findings);
         match summarize_errors(&findings) {
             Some(errors) => bail!("invalid `with:` config: {errors}"),
@@ -168,14 +178,16 @@ impl Step {
         }
     }
 
-    /// Runs the module on the objects it matches. Its output replaces them where the first
-    /// of them stood (at the end if it matched none, as a generator's output does).
+    /// Runs the module on the objects it matches and checks its output against the
+    /// guardrails. The output replaces them where the first of them stood (at the end if it
+    /// matched none, as a generator's output does).
     fn run(
         &self,
         runtime: &Runtime,
         invocation: &Invocation,
         objects: Vec<Value>,
     ) -> Result<Vec<Value>> {
+        let namespaces = guardrails::Namespaces::of(&invocation.app.namespace, &objects);
         let (matched, kept): (Vec<(usize, Value)>, Vec<(usize, Value)>) = objects
             .into_iter()
             .enumerate()
@@ -183,10 +195,8 @@ impl Step {
         let insert_at = matched
             .first()
             .map_or(usize::MAX, |(position, _)| *position);
-        let resources: Vec<String> = matched
-            .iter()
-            .map(|(_, object)| object.to_string())
-            .collect();
+        let given: Vec<Value> = matched.into_iter().map(|(_, object)| object).collect();
+        let resources: Vec<String> = given.iter().map(Value::to_string).collect();
         let ctx = runtime::Context {
             step: self.name.clone(),
             app: invocation.app.clone(),
@@ -194,21 +204,24 @@ impl Step {
             parameters: invocation.parameters.clone(),
             env: invocation.env.clone(),
         };
-        let output = match runtime.transform(&self.module, &self.label(), &ctx, &resources)? {
-            Ok(output) => output,
-            Err(findings) => {
-                log_findings(&self.label(), &findings);
-                bail!(
-                    summarize_errors(&findings)
-                        .unwrap_or_else(|| "the module failed without saying why".into())
-                );
-            }
-        };
+        let label = self.label();
+        let output =
+            match runtime.transform(&self.module, &label, &ctx, &resources, &invocation.budget)? {
+                Ok(output) => output,
+                Err(findings) => {
+                    log_findings(&self.label(), &findings);
+                    bail!(
+                        summarize_errors(&findings)
+                            .unwrap_or_else(|| "the module failed without saying why".into())
+                    );
+                }
+            };
         log_findings(&self.label(), &output.diagnostics);
         if let Some(errors) = summarize_errors(&output.diagnostics) {
             bail!(errors);
         }
         let produced = parse_output(&output.resources)?;
+        guardrails::check(&self.allow, &namespaces, &given, &produced)?;
         Ok(merge(kept, produced, insert_at))
     }
 }
@@ -252,8 +265,29 @@ fn module_bytes(reference: &str, app_dir: &Path, root: &Path) -> Result<ModuleBy
             });
     }
     let path = resolve_inside(root, app_dir, reference)?;
-    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let bytes = read_capped(&path, MAX_MODULE_BYTES)?;
     Ok(ModuleBytes::File(bytes))
+}
+
+/// Reads a file of at most `max` bytes, checking its size before reading it.
+fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>> {
+    use std::io::Read as _;
+    let cannot_read = || format!("cannot read {}", path.display());
+    let file = std::fs::File::open(path).with_context(cannot_read)?;
+    let size = file.metadata().with_context(cannot_read)?.len();
+    if size > max {
+        bail!(
+            "{} is {} MiB; a module may be at most {} MiB",
+            path.display(),
+            size >> 20,
+            max >> 20
+        );
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(max)
+        .read_to_end(&mut bytes)
+        .with_context(cannot_read)?;
+    Ok(bytes)
 }
 
 /// Refuses a module whose sha256 (`actual`) differs from the pinned one.
@@ -288,20 +322,13 @@ fn parse_output(resources: &[String]) -> Result<Vec<Value>> {
                         "returned object {} has no `{}`: {}",
                         index + 1,
                         field[1..].replace('/', "."),
-                        abbreviate(text)
+                        quote(text, 200)
                     );
                 }
             }
             Ok(object)
         })
         .collect()
-}
-
-fn abbreviate(text: &str) -> String {
-    match text.char_indices().nth(200) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_owned(),
-    }
 }
 
 /// Puts `produced` where the first matched object stood, between the objects the step did

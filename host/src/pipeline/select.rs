@@ -1,14 +1,15 @@
 //! Which objects a step sees: its `match:` and the kinds its module reads. Secrets are
-//! withheld unless the step or the module names them (least privilege).
+//! withheld unless the step grants them: the app's owner decides, not the module, whose
+//! declared kinds only ever narrow what it sees (least privilege).
 
 use anyhow::{Context as _, Result};
 use regex::Regex;
 use serde_json::Value;
 
-use super::file::MatchSpec;
+use super::file::{Allow, MatchSpec};
 
 const SECRET: &str = "Secret";
-/// What a module's `reads-kinds` says to see every kind, Secrets included.
+/// What a module's `reads-kinds` says to see every kind the step grants.
 const EVERY_KIND: &str = "*";
 
 #[derive(Debug)]
@@ -16,13 +17,15 @@ pub struct Selector {
     kinds: Vec<String>,
     names: Vec<Regex>,
     labels: Vec<(String, String)>,
-    /// Kinds the module reads; empty means all.
+    /// Kinds the module reads; empty means all the step grants.
     module_kinds: Vec<String>,
     secrets_allowed: bool,
 }
 
 impl Selector {
-    pub fn new(spec: &MatchSpec, module_kinds: &[String]) -> Result<Self> {
+    /// The selector of a step with this `match:` and `allow:` whose module reads
+    /// `module_kinds`.
+    pub fn new(spec: &MatchSpec, allow: &Allow, module_kinds: &[String]) -> Result<Self> {
         let names = spec
             .names
             .iter()
@@ -31,7 +34,6 @@ impl Selector {
                     .with_context(|| format!("match.names: `{pattern}` is not a valid regex"))
             })
             .collect::<Result<_>>()?;
-        let names_secret = |kinds: &[String]| kinds.iter().any(|kind| kind == SECRET);
         let reads_everything = module_kinds.iter().any(|kind| kind == EVERY_KIND);
         Ok(Self {
             kinds: spec.kinds.clone(),
@@ -42,9 +44,7 @@ impl Selector {
             } else {
                 module_kinds.to_vec()
             },
-            secrets_allowed: reads_everything
-                || names_secret(&spec.kinds)
-                || names_secret(module_kinds),
+            secrets_allowed: allow.read_secrets || spec.kinds.iter().any(|kind| kind == SECRET),
         })
     }
 
@@ -76,13 +76,17 @@ mod tests {
         serde_norway::from_str(yaml).unwrap()
     }
 
+    fn selector(spec: &MatchSpec, module_kinds: &[&str]) -> Selector {
+        let kinds: Vec<String> = module_kinds.iter().map(|kind| kind.to_string()).collect();
+        Selector::new(spec, &Allow::default(), &kinds).unwrap()
+    }
+
     #[test]
     fn all_criteria_must_hold_and_names_are_anchored() {
-        let selector = Selector::new(
+        let selector = selector(
             &spec("{kinds: [Deployment], names: ['magento-.*'], labels: {color: green}}"),
             &[],
-        )
-        .unwrap();
+        );
         assert!(selector.matches(&object("Deployment", "magento-green", "green")));
         assert!(!selector.matches(&object("Deployment", "magento-green", "blue")));
         assert!(!selector.matches(&object("Service", "magento-green", "green")));
@@ -90,29 +94,44 @@ mod tests {
     }
 
     #[test]
-    fn secrets_need_to_be_named() {
-        let everything = Selector::new(&MatchSpec::default(), &[]).unwrap();
+    fn secrets_need_the_steps_grant() {
+        let everything = selector(&MatchSpec::default(), &[]);
         assert!(!everything.matches(&object("Secret", "db", "")));
         assert!(everything.matches(&object("ConfigMap", "db", "")));
-        let by_step = Selector::new(&spec("{kinds: [Secret]}"), &[]).unwrap();
-        assert!(by_step.matches(&object("Secret", "db", "")));
-        let by_module = Selector::new(&MatchSpec::default(), &["Secret".into()]).unwrap();
-        assert!(by_module.matches(&object("Secret", "db", "")));
-        let everything = Selector::new(&MatchSpec::default(), &["*".into()]).unwrap();
-        assert!(everything.matches(&object("Secret", "db", "")));
-        assert!(everything.matches(&object("Service", "web", "")));
+        let by_match = selector(&spec("{kinds: [Secret]}"), &[]);
+        assert!(by_match.matches(&object("Secret", "db", "")));
+        let grant = Allow {
+            read_secrets: true,
+            ..Allow::default()
+        };
+        let by_allow = Selector::new(&MatchSpec::default(), &grant, &[]).unwrap();
+        assert!(by_allow.matches(&object("Secret", "db", "")));
+    }
+
+    #[test]
+    fn a_module_cannot_grant_itself_secrets() {
+        for declared in [&["Secret"][..], &["*"]] {
+            let selector = selector(&MatchSpec::default(), declared);
+            assert!(
+                !selector.matches(&object("Secret", "db", "")),
+                "{declared:?}"
+            );
+        }
+        assert!(selector(&MatchSpec::default(), &["*"]).matches(&object("Service", "web", "")));
     }
 
     #[test]
     fn module_kinds_limit_what_the_step_sees() {
-        let selector = Selector::new(&MatchSpec::default(), &["Deployment".into()]).unwrap();
-        assert!(selector.matches(&object("Deployment", "a", "")));
-        assert!(!selector.matches(&object("Service", "a", "")));
+        let narrowed = selector(&MatchSpec::default(), &["Deployment"]);
+        assert!(narrowed.matches(&object("Deployment", "a", "")));
+        assert!(!narrowed.matches(&object("Service", "a", "")));
+        let granted_but_not_read = selector(&spec("{kinds: [Secret, ConfigMap]}"), &["ConfigMap"]);
+        assert!(!granted_but_not_read.matches(&object("Secret", "db", "")));
     }
 
     #[test]
     fn reports_a_bad_name_pattern() {
-        let error = Selector::new(&spec("{names: ['(']}"), &[]).unwrap_err();
+        let error = Selector::new(&spec("{names: ['(']}"), &Allow::default(), &[]).unwrap_err();
         assert!(error.to_string().contains("match.names"), "{error}");
     }
 }

@@ -17,21 +17,33 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, anyhow};
 use sha2::{Digest as _, Sha256};
 use wasmtime::component::{HasSelf, Linker};
-use wasmtime::{Config, Engine, Store, Trap};
+use wasmtime::{Config, Engine, Store, Trap, UpdateDeadline, WasmBacktrace};
 
 pub use bindings::{
     AppInfo, Context, Diagnostic, Info, ObjectRef, Output, Parameter, ParameterAnnouncement,
     ParameterKind, ParameterValue, Severity,
 };
-pub use limits::Limits;
+pub use limits::{Limits, RenderBudget, Stop};
 pub use observer::{ModuleSource, Observer};
+
+use crate::text::escape_control;
 
 use bindings::{Transformer, TransformerPre};
 use cache::{ModuleCache, Origin};
 use sandbox::Sandbox;
 
-/// How often the epoch advances. A call overruns its deadline by at most one tick.
+/// How often the epoch advances.
 const EPOCH_TICK: Duration = Duration::from_millis(5);
+/// Ticks between two checks of a running call's deadline, budget and cancellation: a call
+/// stops at most this many ticks (10 ms) after it should.
+const CHECK_TICKS: u64 = 2;
+/// Bytes a module may hand the host in one call beyond the output cap: its diagnostics and
+/// the lists' own overhead.
+const HOSTCALL_ALLOWANCE: usize = 8 << 20;
+/// Frames of one function in a trap's backtrace (wasmtime keeps the innermost 20) from
+/// which an out-of-bounds access counts as a stack overflow: a wasm32 module's data stack
+/// lives in its linear memory, so deep recursion ends in an out-of-bounds access.
+const RECURSION_FRAMES: usize = 16;
 
 /// The engine, the linker that grants modules (almost) nothing, and the modules loaded so
 /// far, each compiled once and pre-instantiated.
@@ -41,7 +53,8 @@ pub struct Runtime {
     cache: ModuleCache,
     limits: Limits,
     loaded: Mutex<HashMap<String, Arc<LoadedModule>>>,
-    ticker: EpochTicker,
+    /// Kept for its `Drop`, which stops the ticker thread.
+    _ticker: EpochTicker,
     observer: Option<Arc<dyn Observer>>,
 }
 
@@ -66,7 +79,7 @@ impl Runtime {
         Transformer::add_to_linker::<_, HasSelf<_>>(&mut linker, |sandbox| sandbox)?;
         Ok(Self {
             cache: ModuleCache::new(&engine, cache_dir),
-            ticker: EpochTicker::start(engine.clone()),
+            _ticker: EpochTicker::start(engine.clone()),
             engine,
             linker,
             limits,
@@ -120,7 +133,8 @@ impl Runtime {
             info: placeholder_info(),
             pre,
         };
-        module.info = self.call(&module, "describe", |instance, store| {
+        let unlimited = RenderBudget::unlimited();
+        module.info = self.call(&module, "describe", &unlimited, |instance, store| {
             instance.call_describe(store)
         })?;
         let module = Arc::new(module);
@@ -137,8 +151,9 @@ impl Runtime {
         module: &LoadedModule,
         label: &str,
         config: &str,
+        budget: &RenderBudget,
     ) -> Result<Vec<Diagnostic>> {
-        self.call(module, label, |instance, store| {
+        self.call(module, label, budget, |instance, store| {
             instance.call_validate_config(store, config)
         })
     }
@@ -150,9 +165,10 @@ impl Runtime {
         label: &str,
         ctx: &Context,
         resources: &[String],
+        budget: &RenderBudget,
     ) -> Result<Result<Output, Vec<Diagnostic>>> {
         let started = Instant::now();
-        let result = self.call(module, label, |instance, store| {
+        let result = self.call(module, label, budget, |instance, store| {
             instance.call_transform(store, ctx, resources)
         });
         self.notify(|o| o.module_called(&module.info.name, started.elapsed()));
@@ -160,30 +176,30 @@ impl Runtime {
         if let Ok(output) = &result {
             let size: usize = output.resources.iter().map(String::len).sum();
             if size > self.limits.output_bytes {
-                anyhow::bail!(
-                    "the module returned {} MiB of objects, more than the output cap of {} MiB",
-                    size >> 20,
-                    self.limits.output_bytes >> 20
-                );
+                anyhow::bail!("{}", self.output_cap_exceeded());
             }
         }
         Ok(result)
     }
 
     /// One call in a fresh store: its own memory, its own deadline, nothing shared with any
-    /// other call.
+    /// other call. It stops at its deadline, when the render's budget is spent, or when the
+    /// render is cancelled, whichever comes first.
     fn call<R>(
         &self,
         module: &LoadedModule,
         label: &str,
+        budget: &RenderBudget,
         run: impl FnOnce(&Transformer, &mut Store<Sandbox>) -> wasmtime::Result<R>,
     ) -> Result<R> {
+        budget.check()?;
         let sandbox = Sandbox::new(&self.limits, label.to_owned());
         let stderr = sandbox.stderr();
         let mut store = Store::new(&self.engine, sandbox);
         store.limiter(|sandbox| sandbox);
-        store.set_epoch_deadline(self.ticker.ticks_for(self.limits.deadline));
-        store.epoch_deadline_trap();
+        store.set_hostcall_fuel(self.limits.output_bytes.saturating_add(HOSTCALL_ALLOWANCE));
+        store.set_epoch_deadline(CHECK_TICKS);
+        store.epoch_deadline_callback(stop_when(budget.clone(), self.limits.deadline));
         let outcome = module
             .pre
             .instantiate(&mut store)
@@ -193,27 +209,92 @@ impl Runtime {
 
     /// Turns a trap into a message that says what happened and which knob governs it.
     fn explain_failure(&self, error: wasmtime::Error, stderr: &sandbox::Stderr) -> anyhow::Error {
-        let output = stderr.tail();
-        let what = if error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
-            format!(
-                "the module ran past its CPU deadline of {:?} and was stopped \
-                 (raise it with --module-timeout)",
-                self.limits.deadline
-            )
+        if let Some(stop) = error.downcast_ref::<Stop>() {
+            // Stopped from outside: its stderr says nothing about why.
+            return anyhow::Error::new(*stop);
+        }
+        // The whole error, wasm backtrace included, for whoever debugs the module.
+        tracing::debug!(
+            "the module trapped: {}",
+            escape_control(&format!("{error:?}"))
+        );
+        let causes: Vec<String> = error.chain().map(|cause| cause.to_string()).collect();
+        let what = if causes
+            .iter()
+            .any(|c| c.contains("fuel allocated for hostcalls"))
+        {
+            self.output_cap_exceeded()
+        } else if is_stack_overflow(&error) {
+            "the module overflowed its stack (recursion too deep?) and was stopped".to_owned()
         } else {
-            format!("the module failed: {}", root_cause(&error))
+            format!("the module failed: {}", root_cause(&causes))
         };
-        match output {
+        match stderr.tail() {
             Some(output) => anyhow!("{what}; it wrote to stderr: {output}"),
             None => anyhow!("{what}"),
         }
     }
+
+    fn output_cap_exceeded(&self) -> String {
+        format!(
+            "the module returned more than the output cap of {} MiB (raise it with \
+             --module-output-mib or ARGOCD_WASM_PLUGIN_MODULE_OUTPUT_MIB; Argo CD refuses \
+             manifests above its gRPC cap, 100 MiB by default)",
+            self.limits.output_bytes >> 20
+        )
+    }
+}
+
+/// The epoch callback of one call: stops it when the render must stop or the call ran past
+/// its own `deadline`, else checks again [`CHECK_TICKS`] later.
+fn stop_when(
+    budget: RenderBudget,
+    deadline: Duration,
+) -> impl FnMut(wasmtime::StoreContextMut<'_, Sandbox>) -> wasmtime::Result<UpdateDeadline>
++ Send
++ Sync
++ 'static {
+    let started = Instant::now();
+    move |_| {
+        if let Some(stop) = budget.stop() {
+            return Err(wasmtime::Error::new(stop));
+        }
+        if started.elapsed() >= deadline {
+            return Err(wasmtime::Error::new(Stop::CallDeadline(deadline)));
+        }
+        Ok(UpdateDeadline::Continue(CHECK_TICKS))
+    }
+}
+
+/// Whether a trap is a stack overflow: wasmtime's own (the native stack), or an
+/// out-of-bounds access deep inside a recursion (the module's data stack).
+fn is_stack_overflow(error: &wasmtime::Error) -> bool {
+    match error.downcast_ref::<Trap>() {
+        Some(Trap::StackOverflow) => true,
+        Some(Trap::MemoryOutOfBounds) => {
+            error
+                .downcast_ref::<WasmBacktrace>()
+                .is_some_and(|backtrace| {
+                    is_deep_recursion(backtrace.frames().iter().map(|f| f.func_index()))
+                })
+        }
+        _ => false,
+    }
+}
+
+/// Whether the innermost frames are one function calling itself, [`RECURSION_FRAMES`]
+/// times or more.
+fn is_deep_recursion(functions: impl Iterator<Item = u32>) -> bool {
+    let mut functions = functions.peekable();
+    let Some(&innermost) = functions.peek() else {
+        return false;
+    };
+    functions.take_while(|&f| f == innermost).count() >= RECURSION_FRAMES
 }
 
 /// The innermost message of a wasmtime error: the limiter's message or the trap's kind,
 /// without wasmtime's backtrace.
-fn root_cause(error: &wasmtime::Error) -> String {
-    let causes: Vec<String> = error.chain().map(|cause| cause.to_string()).collect();
+fn root_cause(causes: &[String]) -> String {
     causes
         .iter()
         .find(|cause| cause.starts_with("memory cap exceeded"))
@@ -260,15 +341,23 @@ impl EpochTicker {
             .expect("cannot start the epoch ticker thread");
         Self { stop }
     }
-
-    /// The number of ticks that covers `deadline`.
-    fn ticks_for(&self, deadline: Duration) -> u64 {
-        (deadline.as_nanos() / EPOCH_TICK.as_nanos()) as u64 + 1
-    }
 }
 
 impl Drop for EpochTicker {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_function_filling_the_backtrace_is_deep_recursion() {
+        assert!(is_deep_recursion(std::iter::repeat_n(7, 20)));
+        assert!(is_deep_recursion([7; 16].into_iter().chain([1, 2])));
+        assert!(!is_deep_recursion([7, 7, 7, 1, 2].into_iter()));
+        assert!(!is_deep_recursion(std::iter::empty()));
     }
 }

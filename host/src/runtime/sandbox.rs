@@ -17,12 +17,13 @@ use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use super::bindings::LogLevel;
 use super::bindings::argocd::wasm_plugin::{host, types};
 use super::limits::Limits;
+use crate::text::{escape_control, quote};
 
 /// Log lines one module call may write; more are dropped so a chatty module cannot flood
 /// the sidecar's log.
-const MAX_LOG_LINES: usize = 1000;
+const MAX_LOG_LINES: usize = 200;
 /// Longest log line kept, in bytes.
-const MAX_LOG_LINE: usize = 4096;
+const MAX_LOG_LINE: usize = 2048;
 /// How much of a module's stderr is kept: enough for a Rust panic message.
 const STDERR_CAPACITY: usize = 16 * 1024;
 /// How much of that an error message quotes.
@@ -62,7 +63,7 @@ impl Sandbox {
 pub struct Stderr(MemoryOutputPipe);
 
 impl Stderr {
-    /// The last part of what was written, if anything was.
+    /// The last part of what was written, if anything was, control characters escaped.
     pub fn tail(&self) -> Option<String> {
         let contents = self.0.contents();
         let text = String::from_utf8_lossy(&contents);
@@ -71,7 +72,11 @@ impl Stderr {
         while !text.is_char_boundary(start) {
             start += 1;
         }
-        (!text.is_empty()).then(|| text[start..].to_owned())
+        let omitted = match start {
+            0 => "",
+            _ => "…",
+        };
+        (!text.is_empty()).then(|| format!("{omitted}{}", escape_control(&text[start..])))
     }
 }
 
@@ -138,7 +143,7 @@ impl host::Host for Sandbox {
         if self.log_lines > MAX_LOG_LINES {
             return;
         }
-        let message = truncate(&message, MAX_LOG_LINE);
+        let message = quote(&message, MAX_LOG_LINE);
         let module = self.label.as_str();
         match level {
             LogLevel::Debug => tracing::debug!(module, "{message}"),
@@ -147,17 +152,6 @@ impl host::Host for Sandbox {
             LogLevel::Error => tracing::error!(module, "{message}"),
         }
     }
-}
-
-fn truncate(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }
 
 /// A clock stopped at the Unix epoch: modules cannot observe real time.

@@ -1,10 +1,11 @@
-//! `generate`'s side of the daemon: forward the request over the unix socket, or report
-//! that the daemon is not there so the caller renders in-process.
+//! `generate`'s side of the daemon: ask whether it is there, then forward the request over
+//! the unix socket. `generate` renders in-process only when the daemon cannot be reached:
+//! a render the daemon started is never started a second time.
 
 use std::path::Path;
 use std::time::Duration;
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Context as _, Result, anyhow, bail};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::{Request, StatusCode};
@@ -12,8 +13,14 @@ use hyper_util::rt::TokioIo;
 
 use super::protocol::{GENERATE_PATH, GenerateRequest, READY_PATH};
 
-/// Longer than any render the module deadlines allow, shorter than Argo CD's 60 s.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(50);
+/// How long a daemon may take to answer its readiness probe. One that takes longer is hung
+/// (stopped, deadlocked) or overloaded: `generate` renders in-process instead, with almost
+/// all of Argo CD's deadline left.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long past the render budget `generate` waits for the daemon's answer: the daemon
+/// stops the render at the budget and answers with the reason.
+const ANSWER_GRACE: Duration = Duration::from_secs(1);
 
 /// What the daemon said about a request.
 pub enum Answer {
@@ -21,13 +28,25 @@ pub enum Answer {
     Rendered(String),
     /// The render failed; the message names step, module and object.
     Failed(String),
+    /// The daemon is absent, not ready or hung: render in-process. The text says why.
+    Unreachable(String),
 }
 
-/// Sends `request` to the daemon on `socket`. `Err` means the daemon could not be asked
-/// (absent, not ready, broken): the caller falls back to rendering in-process.
+/// Sends `request` to the daemon on `socket` after checking that it is ready, and waits at
+/// most the request's budget (plus a grace) for the answer.
 pub fn generate(socket: &Path, request: &GenerateRequest) -> Result<Answer> {
+    if let Err(why) = probe(socket) {
+        return Ok(Answer::Unreachable(format!("{why:#}")));
+    }
     let body = serde_json::to_vec(request)?;
-    let (status, text) = call(socket, "POST", GENERATE_PATH, body)?;
+    let budget = Duration::from_millis(request.budget_ms.unwrap_or(u64::MAX / 2));
+    let wait = budget.saturating_add(ANSWER_GRACE);
+    let (status, text) = call(socket, "POST", GENERATE_PATH, body, wait).with_context(|| {
+        format!(
+            "the daemon on {} accepted the request but did not answer",
+            socket.display()
+        )
+    })?;
     match status {
         StatusCode::OK => Ok(Answer::Rendered(text)),
         StatusCode::UNPROCESSABLE_ENTITY => Ok(Answer::Failed(text)),
@@ -35,22 +54,28 @@ pub fn generate(socket: &Path, request: &GenerateRequest) -> Result<Answer> {
     }
 }
 
-/// Whether the daemon on `socket` is up and has its built-in modules warm.
-pub fn is_ready(socket: &Path) -> bool {
-    matches!(
-        call(socket, "GET", READY_PATH, Vec::new()),
-        Ok((StatusCode::OK, _))
-    )
+/// `Ok` when the daemon on `socket` is up and has its built-in modules warm.
+pub fn probe(socket: &Path) -> Result<()> {
+    match call(socket, "GET", READY_PATH, Vec::new(), PROBE_TIMEOUT)? {
+        (StatusCode::OK, _) => Ok(()),
+        (status, text) => bail!("the daemon is not ready ({status}: {})", text.trim()),
+    }
 }
 
-fn call(socket: &Path, method: &str, path: &str, body: Vec<u8>) -> Result<(StatusCode, String)> {
+fn call(
+    socket: &Path,
+    method: &str,
+    path: &str,
+    body: Vec<u8>,
+    timeout: Duration,
+) -> Result<(StatusCode, String)> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?
         .block_on(async {
-            tokio::time::timeout(REQUEST_TIMEOUT, exchange(socket, method, path, body))
+            tokio::time::timeout(timeout, exchange(socket, method, path, body))
                 .await
-                .map_err(|_| anyhow!("the daemon did not answer within {REQUEST_TIMEOUT:?}"))?
+                .map_err(|_| anyhow!("no answer within {timeout:?}"))?
         })
 }
 
@@ -60,7 +85,9 @@ async fn exchange(
     path: &str,
     body: Vec<u8>,
 ) -> Result<(StatusCode, String)> {
-    let stream = tokio::net::UnixStream::connect(socket).await?;
+    let stream = tokio::net::UnixStream::connect(socket)
+        .await
+        .with_context(|| format!("cannot connect to {}", socket.display()))?;
     let (mut sender, connection) =
         hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     tokio::spawn(connection);

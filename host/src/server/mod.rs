@@ -1,45 +1,61 @@
 //! `serve`: a long-running daemon that keeps compiled modules warm and renders for
-//! `generate` over a unix socket (optionally TCP). Each request renders in its own fresh
-//! module stores on a blocking thread; a semaphore sized to the cores bounds how many run at
-//! once, so one hostile or failing request never starves or breaks another.
+//! `generate` over a unix socket. Each request renders in its own fresh module stores on a
+//! blocking thread, within its render budget (the time left of Argo CD's deadline), and is
+//! stopped when its client goes away. A fair scheduler hands out the slots (one per core):
+//! per-app queues served in turn, no app holding more than its share, so one app's looping
+//! modules never delay another app's renders.
+//!
+//! Rendering is only ever offered on the unix socket (mode 0660: the sidecar's user and
+//! group). The optional TCP listener serves only `/metrics`, `/healthz` and `/readyz`.
 
 pub mod client;
 mod metrics;
 pub mod protocol;
+mod scheduler;
 
 use std::net::SocketAddr;
+use std::os::unix::fs::{FileTypeExt as _, MetadataExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, Result};
+use anyhow::{Context as _, Result, bail};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use tokio::sync::Semaphore;
 
 use crate::builtins;
 use crate::invocation::Invocation;
 use crate::pipeline;
-use crate::runtime::Runtime;
+use crate::runtime::{RenderBudget, Runtime};
 use metrics::{Failure, Metrics};
 use protocol::{GENERATE_PATH, GenerateRequest, READY_PATH};
+use scheduler::Scheduler;
+
+/// The unix socket's permissions: the sidecar's user and group (Argo CD's 999) only.
+const SOCKET_MODE: u32 = 0o660;
 
 pub struct ServeOptions {
     pub socket: PathBuf,
     pub tcp: Option<SocketAddr>,
     /// Renders running at once; the number of cores when absent.
     pub concurrency: Option<usize>,
+    /// Renders one app may run at once; half the slots (at least one) when absent.
+    pub per_app: Option<usize>,
+    /// The longest a request may take, queueing included; a request asking for less
+    /// (the time left of Argo CD's deadline) gets less.
+    pub render_budget: Duration,
 }
 
 struct Daemon {
     runtime: Arc<Runtime>,
     metrics: Arc<Metrics>,
-    permits: Arc<Semaphore>,
+    scheduler: Arc<Scheduler>,
+    render_budget: Duration,
     ready: AtomicBool,
 }
 
@@ -55,52 +71,105 @@ async fn serve(runtime: Runtime, options: ServeOptions) -> Result<()> {
     let metrics = Arc::new(Metrics::new());
     let concurrency = options
         .concurrency
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .max(1);
+    let per_app = options.per_app.unwrap_or(concurrency / 2).max(1);
     let daemon = Arc::new(Daemon {
         runtime: Arc::new(runtime.observed_by(metrics.clone())),
         metrics,
-        permits: Arc::new(Semaphore::new(concurrency)),
+        scheduler: Scheduler::new(concurrency, per_app),
+        render_budget: options.render_budget,
         ready: AtomicBool::new(false),
     });
     tokio::task::spawn_blocking({
         let daemon = daemon.clone();
         move || daemon.warm_up()
     });
-    let router = Router::new()
-        .route(GENERATE_PATH, post(generate))
+    let probes = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route(READY_PATH, get(ready))
-        .route("/metrics", get(metrics_text))
-        .with_state(daemon);
+        .route("/metrics", get(metrics_text));
     if let Some(address) = options.tcp {
         let listener = tokio::net::TcpListener::bind(address)
             .await
             .with_context(|| format!("cannot listen on {address}"))?;
-        let router = router.clone();
+        let probes = probes.clone().with_state(daemon.clone());
         tokio::spawn(async move {
-            axum::serve(listener, router)
+            axum::serve(listener, probes)
                 .with_graceful_shutdown(shutdown())
                 .await
         });
     }
-    let listener = bind_socket(&options.socket)?;
-    tracing::info!(socket = %options.socket.display(), concurrency, "serving");
-    axum::serve(listener, router)
+    let renders = probes
+        .route(GENERATE_PATH, post(generate))
+        .with_state(daemon);
+    let (listener, socket) = SocketFile::bind(&options.socket)?;
+    tracing::info!(socket = %options.socket.display(), concurrency, per_app, "serving");
+    axum::serve(listener, renders)
         .with_graceful_shutdown(shutdown())
         .await?;
-    let _ = std::fs::remove_file(&options.socket);
+    socket.remove();
     Ok(())
 }
 
-/// Binds the unix socket, replacing a stale one left by a previous run.
-fn bind_socket(path: &Path) -> Result<tokio::net::UnixListener> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
+/// The daemon's unix socket file, identified by its inode so that only this very file is
+/// ever removed.
+struct SocketFile {
+    path: PathBuf,
+    device: u64,
+    inode: u64,
+}
+
+impl SocketFile {
+    /// Binds `path` with [`SOCKET_MODE`]. An old socket nobody listens on (a previous run's)
+    /// is replaced; a live daemon's socket, or any other file, is left alone.
+    fn bind(path: &Path) -> Result<(tokio::net::UnixListener, Self)> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        remove_stale_socket(path)?;
+        let listener = tokio::net::UnixListener::bind(path)
+            .with_context(|| format!("cannot listen on {}", path.display()))?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(SOCKET_MODE))
+            .with_context(|| format!("cannot set the permissions of {}", path.display()))?;
+        let metadata = std::fs::symlink_metadata(path)?;
+        let socket = Self {
+            path: path.to_owned(),
+            device: metadata.dev(),
+            inode: metadata.ino(),
+        };
+        Ok((listener, socket))
     }
-    let _ = std::fs::remove_file(path);
-    tokio::net::UnixListener::bind(path)
-        .with_context(|| format!("cannot listen on {}", path.display()))
+
+    /// Removes the socket, if the file at its path is still this one.
+    fn remove(self) {
+        let ours = std::fs::symlink_metadata(&self.path)
+            .is_ok_and(|metadata| metadata.dev() == self.device && metadata.ino() == self.inode);
+        if ours {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+fn remove_stale_socket(path: &Path) -> Result<()> {
+    let metadata = match std::fs::symlink_metadata(path) {
+        Ok(metadata) => metadata,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(error) => {
+            return Err(error).with_context(|| format!("cannot inspect {}", path.display()));
+        }
+    };
+    if !metadata.file_type().is_socket() {
+        bail!(
+            "{} exists and is not a socket: refusing to replace it (choose another --socket)",
+            path.display()
+        );
+    }
+    if std::os::unix::net::UnixStream::connect(path).is_ok() {
+        bail!("another daemon is already listening on {}", path.display());
+    }
+    std::fs::remove_file(path).with_context(|| format!("cannot replace {}", path.display()))
 }
 
 async fn shutdown() {
@@ -124,9 +193,27 @@ impl Daemon {
         self.ready.store(true, Ordering::Release);
     }
 
-    fn render(&self, request: GenerateRequest) -> Result<String> {
-        let invocation = Invocation::from_argocd_env(request.env)?;
+    fn render(&self, request: GenerateRequest, budget: RenderBudget) -> Result<String> {
+        let mut invocation = Invocation::from_argocd_env(request.env)?;
+        invocation.budget = budget;
         pipeline::render_stream(&self.runtime, &request.dir, &invocation, request.format)
+    }
+
+    /// A request's budget: what it asks for (the time left of Argo CD's deadline), at most
+    /// the daemon's own, counted from its arrival so queueing counts too.
+    fn budget_for(&self, request: &GenerateRequest) -> RenderBudget {
+        let asked = request.budget_ms.map(Duration::from_millis);
+        RenderBudget::starting_now(asked.map_or(self.render_budget, |a| a.min(self.render_budget)))
+    }
+}
+
+/// Cancels a render when dropped: hyper drops a request's handler when its client
+/// disconnects, and the render then stops within milliseconds and frees its slot.
+struct CancelOnDrop(RenderBudget);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
     }
 }
 
@@ -145,16 +232,28 @@ async fn generate(State(daemon): State<Arc<Daemon>>, body: Bytes) -> Response {
                 .into_response();
         }
     };
-    let permit = daemon
-        .permits
-        .clone()
-        .acquire_owned()
-        .await
-        .expect("the semaphore is never closed");
+    let budget = daemon.budget_for(&request);
+    let _cancel = CancelOnDrop(budget.clone());
+    let app = request
+        .env
+        .get("ARGOCD_APP_NAME")
+        .cloned()
+        .unwrap_or_default();
+    let waiting = budget.remaining().unwrap_or(daemon.render_budget);
+    let Ok(slot) = tokio::time::timeout(waiting, daemon.scheduler.acquire(&app)).await else {
+        daemon
+            .metrics
+            .request_done(started.elapsed(), Some(Failure::Render));
+        let message = format!(
+            "the daemon was busy for the whole render budget ({waiting:?}); \
+             see its argocd_wasm_plugin_request_duration_seconds metric"
+        );
+        return (StatusCode::UNPROCESSABLE_ENTITY, message).into_response();
+    };
     let rendering = daemon.clone();
     let outcome = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        rendering.render(request)
+        let _slot = slot;
+        rendering.render(request, budget)
     })
     .await;
     let (failure, response) = match outcome {

@@ -18,6 +18,10 @@ pub struct GenerateRequest {
     /// The variables of the CMP contract (ARGOCD_*, KUBE_*), nothing else.
     pub env: BTreeMap<String, String>,
     pub format: Format,
+    /// How long the render may still take (what is left of Argo CD's deadline), in
+    /// milliseconds; the daemon's own budget when absent.
+    #[serde(default)]
+    pub budget_ms: Option<u64>,
 }
 
 /// Keeps the variables Argo CD sets for a plugin; the sidecar's own environment (tokens,
