@@ -10,14 +10,18 @@ use hyper::body::Bytes;
 use hyper::{Request, StatusCode};
 use hyper_util::rt::TokioIo;
 
-use super::protocol::{GENERATE_PATH, GenerateRequest, READY_PATH};
+use serde::Serialize;
+
+use super::protocol::{
+    GENERATE_PATH, GenerateRequest, PARAMETERS_PATH, ParametersRequest, READY_PATH,
+};
 
 /// Longer than any render the module deadlines allow, shorter than Argo CD's 60 s.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(50);
 
 /// What the daemon said about a request.
 pub enum Answer {
-    /// The rendered stream.
+    /// The rendered stream (or, for `parameters`, the announcement).
     Rendered(String),
     /// The render failed; the message names step, module and object.
     Failed(String),
@@ -26,8 +30,18 @@ pub enum Answer {
 /// Sends `request` to the daemon on `socket`. `Err` means the daemon could not be asked
 /// (absent, not ready, broken): the caller falls back to rendering in-process.
 pub fn generate(socket: &Path, request: &GenerateRequest) -> Result<Answer> {
+    post(socket, GENERATE_PATH, request)
+}
+
+/// Asks the daemon on `socket` for the app's parameter announcement; `Err` as for
+/// [`generate`].
+pub fn parameters(socket: &Path, request: &ParametersRequest) -> Result<Answer> {
+    post(socket, PARAMETERS_PATH, request)
+}
+
+fn post(socket: &Path, path: &str, request: &impl Serialize) -> Result<Answer> {
     let body = serde_json::to_vec(request)?;
-    let (status, text) = call(socket, "POST", GENERATE_PATH, body)?;
+    let (status, text) = call(socket, "POST", path, body)?;
     match status {
         StatusCode::OK => Ok(Answer::Rendered(text)),
         StatusCode::UNPROCESSABLE_ENTITY => Ok(Answer::Failed(text)),

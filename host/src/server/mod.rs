@@ -24,10 +24,10 @@ use tokio::sync::Semaphore;
 
 use crate::builtins;
 use crate::invocation::Invocation;
-use crate::pipeline;
 use crate::runtime::Runtime;
+use crate::{parameters, pipeline};
 use metrics::{Failure, Metrics};
-use protocol::{GENERATE_PATH, GenerateRequest, READY_PATH};
+use protocol::{GENERATE_PATH, GenerateRequest, PARAMETERS_PATH, ParametersRequest, READY_PATH};
 
 pub struct ServeOptions {
     pub socket: PathBuf,
@@ -68,6 +68,7 @@ async fn serve(runtime: Runtime, options: ServeOptions) -> Result<()> {
     });
     let router = Router::new()
         .route(GENERATE_PATH, post(generate))
+        .route(PARAMETERS_PATH, post(announce))
         .route("/healthz", get(|| async { "ok" }))
         .route(READY_PATH, get(ready))
         .route("/metrics", get(metrics_text))
@@ -174,6 +175,37 @@ async fn generate(State(daemon): State<Arc<Daemon>>, body: Bytes) -> Response {
     };
     daemon.metrics.request_done(started.elapsed(), failure);
     response
+}
+
+/// `parameters` for an app: loads the steps' modules like a render does, so it waits for
+/// a permit too.
+async fn announce(State(daemon): State<Arc<Daemon>>, body: Bytes) -> Response {
+    let request: ParametersRequest = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(error) => {
+            let message = format!("not a parameters request: {error}");
+            return (StatusCode::BAD_REQUEST, message).into_response();
+        }
+    };
+    let permit = daemon
+        .permits
+        .clone()
+        .acquire_owned()
+        .await
+        .expect("the semaphore is never closed");
+    let outcome = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        parameters::announce(&daemon.runtime, &request)
+    })
+    .await;
+    match outcome {
+        Ok(Ok(json)) => (StatusCode::OK, json).into_response(),
+        Ok(Err(error)) => (StatusCode::UNPROCESSABLE_ENTITY, format!("{error:#}")).into_response(),
+        Err(panic) => {
+            let message = format!("the announcement panicked: {panic}");
+            (StatusCode::INTERNAL_SERVER_ERROR, message).into_response()
+        }
+    }
 }
 
 async fn ready(State(daemon): State<Arc<Daemon>>) -> impl IntoResponse {
