@@ -18,7 +18,7 @@ use crate::manifests::{self, Format};
 use crate::parameters;
 use crate::runtime::{AppInfo, Limits, RenderBudget, Runtime};
 use crate::server::client::{self, Answer};
-use crate::server::protocol::{GenerateRequest, contract_env};
+use crate::server::protocol::{GenerateRequest, ParametersRequest, contract_env};
 use crate::server::{self, ServeOptions};
 use crate::{golden, pipeline, scaffold};
 
@@ -59,10 +59,16 @@ enum Command {
     },
     /// Prints the parameters the app's pipeline announces, as the JSON array Argo CD's
     /// `parameters.dynamic.command` expects (app directory: the working directory).
+    ///
+    /// When the daemon's socket is given and answers, the daemon answers (its modules are
+    /// warm); otherwise this process does.
     Parameters {
         /// The app directory.
         #[arg(default_value = ".")]
         dir: PathBuf,
+        /// The `serve` daemon's unix socket.
+        #[arg(long, env = "ARGOCD_WASM_PLUGIN_SOCKET")]
+        socket: Option<PathBuf>,
     },
     /// Runs the warm daemon `generate` forwards to.
     Serve(ServeArgs),
@@ -135,7 +141,12 @@ struct RuntimeOptions {
     /// else ~/.cache/argocd-wasm-plugin].
     #[arg(long, global = true, env = "ARGOCD_WASM_PLUGIN_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
-    /// Compile modules on every run instead of caching them.
+    /// Read-only compiled modules to look up before the cache: what `serve
+    /// --precompile-builtins` wrote when the container image was built.
+    #[arg(long, global = true, env = "ARGOCD_WASM_PLUGIN_PRECOMPILED_DIR")]
+    precompiled_dir: Option<PathBuf>,
+    /// Compile modules on every run instead of caching them (the precompiled directory
+    /// is not read either).
     #[arg(long, global = true)]
     no_cache: bool,
 }
@@ -258,12 +269,7 @@ fn execute(cli: Cli, started: Instant) -> Result<ExitCode> {
             generate(&cli.runtime, output, socket.as_deref(), started)
         }
         Command::Render(args) => render(&cli.runtime, *args),
-        Command::Parameters { dir } => {
-            let source_path = std::env::var("ARGOCD_APP_SOURCE_PATH").unwrap_or_default();
-            let announced =
-                pipeline::announced_parameters(&cli.runtime.build()?, &dir, &source_path)?;
-            write_stdout(&format!("{}\n", parameters::to_argocd_json(&announced)))
-        }
+        Command::Parameters { dir, socket } => announce(&cli.runtime, &dir, socket.as_deref()),
         Command::Serve(args) => serve(&cli.runtime, args),
         Command::Test(args) => golden::run(&cli.runtime.build()?, args),
         Command::New {
@@ -313,6 +319,27 @@ fn generate(
 fn utf8_vars() -> impl Iterator<Item = (String, String)> {
     std::env::vars_os()
         .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
+}
+
+/// `parameters.dynamic.command`: the daemon if it answers, else in-process.
+fn announce(options: &RuntimeOptions, dir: &Path, socket: Option<&Path>) -> Result<ExitCode> {
+    let request = ParametersRequest {
+        dir: std::env::current_dir()
+            .context("cannot read the working directory")?
+            .join(dir),
+        env: contract_env(utf8_vars()),
+    };
+    if let Some(socket) = socket.filter(|socket| socket.exists()) {
+        match client::parameters(socket, &request)? {
+            Answer::Rendered(json) => return write_stdout(&json),
+            Answer::Failed(message) => bail!(message),
+            Answer::Unreachable(why) => tracing::warn!(
+                "the daemon on {} cannot be reached ({why}); announcing in-process",
+                socket.display()
+            ),
+        }
+    }
+    write_stdout(&parameters::announce(&options.build()?, &request)?)
 }
 
 fn serve(options: &RuntimeOptions, args: ServeArgs) -> Result<ExitCode> {
@@ -396,7 +423,11 @@ impl RuntimeOptions {
             (Some(dir), false) => Some(dir.clone()),
             (None, false) => default_cache_dir(),
         };
-        Runtime::new(limits, cache_dir.as_deref())
+        let runtime = Runtime::new(limits, cache_dir.as_deref())?;
+        Ok(match (&self.precompiled_dir, self.no_cache) {
+            (Some(dir), false) => runtime.with_precompiled_dir(dir),
+            _ => runtime,
+        })
     }
 }
 

@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use anyhow::{Context as _, Result, bail};
 use serde::Deserialize;
 
-use crate::runtime::{AppInfo, Parameter, ParameterValue, RenderBudget};
+use crate::runtime::{
+    AppInfo, Parameter, ParameterAnnouncement, ParameterKind, ParameterValue, RenderBudget,
+};
 
 /// Prefix Argo CD puts on each `spec.source.plugin.env` entry.
 const PLUGIN_ENV_PREFIX: &str = "ARGOCD_ENV_";
@@ -69,40 +71,84 @@ fn split_api_versions(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// One entry of `ARGOCD_APP_PARAMETERS`: a name and exactly one of the three shapes.
+/// One entry of `ARGOCD_APP_PARAMETERS`. Argo CD accepts any combination of the three
+/// shapes, none included, and sends `null` for a shape present but empty.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct ArgocdParameter {
+    #[serde(default)]
     name: String,
     string: Option<String>,
     array: Option<Vec<String>>,
     map: Option<BTreeMap<String, String>>,
 }
 
+impl ArgocdParameter {
+    /// One parameter per shape the entry carries, in Argo CD's order (string, map, array);
+    /// none for an entry without a value or without a name.
+    fn into_shapes(self) -> Vec<Parameter> {
+        if self.name.is_empty() {
+            return Vec::new();
+        }
+        let shapes = [
+            self.string.map(ParameterValue::String),
+            self.map
+                .map(|map| ParameterValue::Map(map.into_iter().collect())),
+            self.array.map(ParameterValue::Array),
+        ];
+        shapes
+            .into_iter()
+            .flatten()
+            .map(|value| parameter(&self.name, value))
+            .collect()
+    }
+}
+
 /// Parses `ARGOCD_APP_PARAMETERS`: a JSON array, or the literal `null` Argo CD sends when
-/// the Application sets no parameters.
+/// the Application sets no parameters. A parameter without a value is left out (modules
+/// apply their own default, as when it is not set); one with several shapes keeps them all
+/// until [`Invocation::parameters_for`] picks the one each module announces.
 pub fn parse_argocd_parameters(json: &str) -> Result<Vec<Parameter>> {
     let entries: Option<Vec<ArgocdParameter>> =
         serde_json::from_str(json).context("not the JSON array Argo CD sends")?;
-    entries
+    Ok(entries
         .unwrap_or_default()
         .into_iter()
-        .map(|entry| {
-            let value = match (entry.string, entry.array, entry.map) {
-                (Some(text), None, None) => ParameterValue::String(text),
-                (None, Some(items), None) => ParameterValue::Array(items),
-                (None, None, Some(map)) => ParameterValue::Map(map.into_iter().collect()),
-                _ => bail!(
-                    "parameter `{}` must have exactly one of `string`, `array` or `map`",
-                    entry.name
-                ),
-            };
-            Ok(Parameter {
-                name: entry.name,
-                value,
+        .flat_map(ArgocdParameter::into_shapes)
+        .collect())
+}
+
+impl Invocation {
+    /// The parameters one module sees, one per name. A parameter Argo CD sent in several
+    /// shapes is narrowed to the shape the module announces for it (the one Argo CD's UI
+    /// edits), else to the first sent.
+    pub fn parameters_for(&self, announced: &[ParameterAnnouncement]) -> Vec<Parameter> {
+        let announces = |parameter: &Parameter| {
+            announced.iter().any(|announcement| {
+                announcement.name == parameter.name
+                    && same_shape(&announcement.kind, &parameter.value)
             })
-        })
-        .collect()
+        };
+        let mut chosen: Vec<Parameter> = Vec::new();
+        for parameter in &self.parameters {
+            match chosen.iter_mut().find(|known| known.name == parameter.name) {
+                None => chosen.push(parameter.clone()),
+                Some(known) if announces(parameter) && !announces(known) => {
+                    *known = parameter.clone();
+                }
+                Some(_) => {}
+            }
+        }
+        chosen
+    }
+}
+
+fn same_shape(kind: &ParameterKind, value: &ParameterValue) -> bool {
+    matches!(
+        (kind, value),
+        (ParameterKind::String, ParameterValue::String(_))
+            | (ParameterKind::Array, ParameterValue::Array(_))
+            | (ParameterKind::Map, ParameterValue::Map(_))
+    )
 }
 
 /// Builds parameters from `--param` flags: `NAME=VALUE` splits at the first `=`; repeating
@@ -218,7 +264,52 @@ mod tests {
             ]
         );
         assert!(parse_argocd_parameters("null").unwrap().is_empty());
-        assert!(parse_argocd_parameters(r#"[{"name":"a"}]"#).is_err());
+        assert!(parse_argocd_parameters("{}").is_err());
+    }
+
+    fn announcement(name: &str, kind: ParameterKind) -> ParameterAnnouncement {
+        ParameterAnnouncement {
+            name: name.into(),
+            title: String::new(),
+            tooltip: String::new(),
+            required: false,
+            kind,
+            default: None,
+        }
+    }
+
+    #[test]
+    fn parameters_without_a_value_are_left_out() {
+        let json = r#"[{"name":"a"},{"name":"b","array":null},{"string":"nameless"},{"name":"c","string":""}]"#;
+        assert_eq!(
+            values(&parse_argocd_parameters(json).unwrap()),
+            [("c".into(), ParameterValue::String(String::new()))]
+        );
+    }
+
+    #[test]
+    fn a_parameter_with_several_shapes_gives_each_module_the_shape_it_announces() {
+        let json = r#"[{"name":"images","string":"stale","array":["nginx:1.28"]},{"name":"colour","string":"green","map":{"k":"v"}}]"#;
+        let invocation = Invocation {
+            app: Invocation::from_argocd_env([]).unwrap().app,
+            parameters: parse_argocd_parameters(json).unwrap(),
+            env: Vec::new(),
+        };
+        let announced = [announcement("images", ParameterKind::Array)];
+        assert_eq!(
+            values(&invocation.parameters_for(&announced)),
+            [
+                (
+                    "images".into(),
+                    ParameterValue::Array(vec!["nginx:1.28".into()])
+                ),
+                ("colour".into(), ParameterValue::String("green".into())),
+            ]
+        );
+        assert_eq!(
+            values(&invocation.parameters_for(&[]))[0],
+            ("images".into(), ParameterValue::String("stale".into()))
+        );
     }
 
     #[test]

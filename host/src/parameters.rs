@@ -1,9 +1,22 @@
 //! `parameters`: the JSON array Argo CD's `parameters.dynamic.command` prints, built from
 //! what each step's module announces through `describe()`.
 
+use anyhow::Result;
 use serde_json::{Map, Value, json};
 
-use crate::runtime::{ParameterAnnouncement, ParameterKind, ParameterValue};
+use crate::pipeline;
+use crate::runtime::{ParameterAnnouncement, ParameterKind, ParameterValue, Runtime};
+use crate::server::protocol::ParametersRequest;
+
+/// What `parameters` prints for the app in `request`, in-process or in the daemon.
+pub fn announce(runtime: &Runtime, request: &ParametersRequest) -> Result<String> {
+    let source_path = request
+        .env
+        .get("ARGOCD_APP_SOURCE_PATH")
+        .map_or("", String::as_str);
+    let announced = pipeline::announced_parameters(runtime, &request.dir, source_path)?;
+    Ok(format!("{}\n", to_argocd_json(&announced)))
+}
 
 /// Argo CD's announcement shape: name, title, tooltip, required, itemType, collectionType,
 /// and the default under `string`, `array` or `map`.

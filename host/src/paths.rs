@@ -11,25 +11,39 @@ use anyhow::{Context as _, Result, bail};
 
 /// The repository an app directory belongs to: the app directory minus Argo CD's
 /// `ARGOCD_APP_SOURCE_PATH` when that is where we are, else the nearest ancestor holding
-/// `.git`, else the app directory itself.
+/// `.git`, else the app directory minus the longest tail of the source path it ends with,
+/// else the app directory itself.
+///
+/// The tail case is Argo CD with `manifest-generate-paths`: it sends only the common root of
+/// the paths, so the app sits under that root by the rest of its source path, and the root
+/// (the sidecar's fresh copy of what was sent) is as far as `..` may lead.
 pub fn repo_root(app_dir: &Path, source_path: &str) -> Result<PathBuf> {
     let app_dir = app_dir
         .canonicalize()
         .with_context(|| format!("cannot open the app directory {}", app_dir.display()))?;
     let source_path = Path::new(source_path.trim_matches('/'));
-    if !source_path.as_os_str().is_empty()
-        && source_path != Path::new(".")
-        && app_dir.ends_with(source_path)
+    let components: Vec<_> = source_path
+        .components()
+        .filter(|component| component.as_os_str() != ".")
+        .collect();
+    let strip = |tail: &[std::path::Component]| -> Option<PathBuf> {
+        let tail: PathBuf = tail.iter().collect();
+        app_dir.ends_with(&tail).then(|| {
+            let root = app_dir.ancestors().nth(tail.components().count());
+            root.unwrap_or(&app_dir).to_path_buf()
+        })
+    };
+    if !components.is_empty()
+        && let Some(root) = strip(&components)
     {
-        let depth = source_path.components().count();
-        let root = app_dir.ancestors().nth(depth).unwrap_or(&app_dir);
-        return Ok(root.to_path_buf());
+        return Ok(root);
     }
     let git_root = app_dir
         .ancestors()
         .find(|dir| dir.join(".git").exists())
         .map(Path::to_path_buf);
-    Ok(git_root.unwrap_or(app_dir))
+    let tail_root = || (1..components.len()).find_map(|skip| strip(&components[skip..]));
+    Ok(git_root.or_else(tail_root).unwrap_or(app_dir))
 }
 
 /// The largest file the host reads as text (manifests, pipeline and kustomization files):
@@ -99,6 +113,16 @@ mod tests {
         let root = repo_root(&app, "apps/stage").unwrap();
         assert_eq!(root, repo.path().canonicalize().unwrap());
         assert_eq!(repo_root(&app, "").unwrap(), app.canonicalize().unwrap());
+    }
+
+    #[test]
+    fn with_only_part_of_the_repository_sent_the_root_is_what_was_sent() {
+        // manifest-generate-paths: Argo CD sent `apps/` as the root, the app is `stage/`.
+        let sent = tempfile::tempdir().unwrap();
+        let app = sent.path().join("stage");
+        std::fs::create_dir_all(&app).unwrap();
+        let root = repo_root(&app, "apps/stage").unwrap();
+        assert_eq!(root, sent.path().canonicalize().unwrap());
     }
 
     #[test]

@@ -243,29 +243,347 @@ fn parameters_announce_every_step_module_parameter_for_argocd() {
 }
 
 #[test]
-fn the_deploy_directory_renders_with_kubectl_kustomize() {
-    let deploy = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy");
-    let Ok(output) = std::process::Command::new("kubectl")
-        .arg("kustomize")
-        .arg(&deploy)
-        .output()
-    else {
-        eprintln!("kubectl is not installed: skipping");
-        return;
-    };
-    let rendered = success(&output);
-    for expected in [
-        "command:\n        - /var/run/argocd/argocd-cmp-server",
-        "runAsUser: 999",
-        "readOnlyRootFilesystem: true",
-        "subPath: plugin.yaml",
-        "mountPath: /var/run/argocd-wasm-plugin",
-        "name: argocd-wasm-plugin-daemon",
-        "fileName: wasm-pipeline.yaml",
+fn a_parameter_without_a_value_or_with_several_shapes_is_accepted() {
+    let with_extra_shapes = [(
+        "ARGOCD_APP_PARAMETERS",
+        r#"[{"name":"images"},{"name":"active-colour","string":"green","array":["blue"]}]"#,
+    )];
+    let generated = success(
+        &argocd_generate(&magento(), &with_extra_shapes)
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        generated.contains("color: green"),
+        "the announced string shape wins"
+    );
+    assert!(
+        generated.contains("image: magento:2.4.7"),
+        "no images: unchanged"
+    );
+}
+
+/// Image Updater's two plugin write-back modes, as Argo CD passes them on.
+#[test]
+fn image_updater_env_sets_two_images_in_spec_and_name_tag_mode() {
+    const DIGEST: &str = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+    let nginx_tag = format!("1.28@{DIGEST}");
+    let env = [
+        ("ARGOCD_APP_NAME", "magento-stage"),
+        ("ARGOCD_APP_PARAMETERS", "null"),
+        (
+            "ARGOCD_ENV_MAGENTO_IMAGE",
+            "123456789.dkr.ecr.eu-west-1.amazonaws.com/magento:2.4.8",
+        ),
+        ("ARGOCD_ENV_NGINX_NAME", "registry.example.com/nginx"),
+        ("ARGOCD_ENV_NGINX_TAG", nginx_tag.as_str()),
+    ];
+    let generated = success(&argocd_generate(&magento(), &env).output().unwrap());
+    for image in [
+        "image: 123456789.dkr.ecr.eu-west-1.amazonaws.com/magento:2.4.8".to_owned(),
+        format!("image: registry.example.com/nginx:1.28@{DIGEST}"),
     ] {
-        assert!(
-            rendered.contains(expected),
-            "missing {expected:?} in:\n{rendered}"
+        assert_eq!(generated.matches(&image).count(), 2, "both slots: {image}");
+    }
+    assert!(!generated.contains("image: magento:2.4.7"));
+}
+
+#[test]
+fn kustomization_only_and_plain_manifest_apps_generate_through_the_plugin() {
+    let app = App::new();
+    app.write("plain/configmap.yaml", CONFIGMAP);
+    app.write("kustomized/base/configmap.yaml", CONFIGMAP);
+    app.write(
+        "kustomized/kustomization.yaml",
+        "resources: [base/configmap.yaml]\nnamePrefix: stage-\n",
+    );
+    let mut plain = argocd_generate(
+        &app.dir().join("plain"),
+        &[("ARGOCD_APP_SOURCE_PATH", "app/plain")],
+    );
+    assert!(success(&plain.output().unwrap()).contains("name: settings"));
+    let mut kustomized = argocd_generate(
+        &app.dir().join("kustomized"),
+        &[("ARGOCD_APP_SOURCE_PATH", "app/kustomized")],
+    );
+    assert!(success(&kustomized.output().unwrap()).contains("name: stage-settings"));
+}
+
+/// A module cache as in the pod: the built-ins precompiled into a read-only directory when
+/// the image is built, an empty writable emptyDir for the rest.
+struct PodCache {
+    _dir: tempfile::TempDir,
+    precompiled: PathBuf,
+    writable: PathBuf,
+}
+
+impl PodCache {
+    fn seeded_at_image_build() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let precompiled = dir.path().join("precompiled");
+        let writable = dir.path().join("cache");
+        let mut build = binary();
+        build
+            .args(["serve", "--precompile-builtins", "--cache-dir"])
+            .arg(&precompiled);
+        success(&build.output().unwrap());
+        make_read_only(&precompiled);
+        std::fs::create_dir(&writable).unwrap();
+        Self {
+            _dir: dir,
+            precompiled,
+            writable,
+        }
+    }
+
+    /// Points `command` at this cache and turns the module-load log on.
+    fn apply<'a>(&self, command: &'a mut std::process::Command) -> &'a mut std::process::Command {
+        command
+            .env("ARGOCD_WASM_PLUGIN_PRECOMPILED_DIR", &self.precompiled)
+            .env("ARGOCD_WASM_PLUGIN_CACHE_DIR", &self.writable)
+            .env("ARGOCD_WASM_PLUGIN_LOG", "info")
+    }
+
+    fn files(dir: &std::path::Path) -> Vec<PathBuf> {
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                files.extend(Self::files(&path));
+            } else {
+                files.push(path);
+            }
+        }
+        files
+    }
+}
+
+impl Drop for PodCache {
+    /// Lets the temporary directory be removed.
+    fn drop(&mut self) {
+        set_modes(&self.precompiled, 0o755, 0o644);
+    }
+}
+
+fn make_read_only(dir: &std::path::Path) {
+    set_modes(dir, 0o555, 0o444);
+}
+
+fn set_modes(dir: &std::path::Path, dir_mode: u32, file_mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &std::path::Path, mode| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+    mode(dir, dir_mode);
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            set_modes(&path, dir_mode, file_mode);
+        } else {
+            mode(&path, file_mode);
+        }
+    }
+}
+
+/// Asserts the log shows modules loaded from the precompiled directory and none compiled.
+fn assert_nothing_compiled(stderr: &str) {
+    assert!(
+        stderr.contains("loaded from the precompiled directory"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("module compiled"), "{stderr}");
+    assert!(!stderr.contains("WARN"), "{stderr}");
+}
+
+#[test]
+fn generate_and_parameters_with_a_read_only_cache_seeded_at_image_build_compile_nothing() {
+    let cache = PodCache::seeded_at_image_build();
+    let seeded = PodCache::files(&cache.precompiled);
+    assert!(!seeded.is_empty());
+
+    let output = cache
+        .apply(&mut argocd_generate(&magento(), ARGOCD_ENV))
+        .output()
+        .unwrap();
+    assert_nothing_compiled(&String::from_utf8_lossy(&output.stderr));
+    let reference = argocd_generate(&magento(), ARGOCD_ENV).output().unwrap();
+    assert_eq!(success(&output), success(&reference));
+
+    let mut parameters = binary();
+    parameters.arg("parameters").current_dir(magento());
+    let output = cache.apply(&mut parameters).output().unwrap();
+    assert_nothing_compiled(&String::from_utf8_lossy(&output.stderr));
+    assert!(success(&output).contains("\"active-colour\""));
+
+    assert!(
+        PodCache::files(&cache.writable).is_empty(),
+        "nothing to store"
+    );
+    assert_eq!(PodCache::files(&cache.precompiled), seeded);
+}
+
+#[test]
+fn parameters_are_answered_by_the_daemon_when_it_is_up() {
+    let daemon = Daemon::start(&[]);
+    let in_process = binary()
+        .arg("parameters")
+        .current_dir(magento())
+        .output()
+        .unwrap();
+    let forwarded = binary()
+        .arg("parameters")
+        .current_dir(magento())
+        .env("ARGOCD_WASM_PLUGIN_SOCKET", &daemon.socket)
+        .env("ARGOCD_WASM_PLUGIN_LOG", "info")
+        .output()
+        .unwrap();
+    assert_eq!(success(&forwarded), success(&in_process));
+    let log = String::from_utf8_lossy(&forwarded.stderr);
+    assert!(
+        !log.contains("module"),
+        "no module loaded in this process: {log}"
+    );
+}
+
+/// deploy/plugin.yaml: no discover rule, so Applications name the plugin and Argo CD never
+/// tars a repository just to ask whether the plugin matches.
+#[test]
+fn the_plugin_has_no_discover_rule() {
+    let plugin = &yaml_documents(&read(&deploy().join("plugin.yaml")))[0];
+    assert_eq!(plugin["kind"], "ConfigManagementPlugin");
+    assert_eq!(plugin["metadata"]["name"], "argocd-wasm-plugin");
+    assert!(plugin["spec"].get("discover").is_none(), "{plugin}");
+    assert_eq!(
+        plugin["spec"]["generate"]["command"],
+        serde_json::json!(["argocd-wasm-plugin", "generate"])
+    );
+}
+
+fn deploy() -> PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy")
+}
+
+fn read(path: &std::path::Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn yaml_documents(text: &str) -> Vec<serde_json::Value> {
+    use serde::Deserialize as _;
+    serde_norway::Deserializer::from_str(text)
+        .map(|document| serde_json::Value::deserialize(document).unwrap())
+        .filter(|document| !document.is_null())
+        .collect()
+}
+
+fn find<'a>(objects: &'a [serde_json::Value], kind: &str, name: &str) -> &'a serde_json::Value {
+    objects
+        .iter()
+        .find(|o| o["kind"] == kind && o["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {kind} {name}"))
+}
+
+fn named<'a>(list: &'a serde_json::Value, name: &str) -> Option<&'a serde_json::Value> {
+    list.as_array()?.iter().find(|item| item["name"] == name)
+}
+
+/// The install of docs/argocd.md on Argo CD's official manifest (v3.5.1, vendored): rendered
+/// with `kubectl kustomize` when it is installed (and then equal to the recorded render),
+/// else the recorded render, checked against deploy/.
+fn installed() -> Vec<serde_json::Value> {
+    let install = fixture("argocd-install");
+    let recorded = yaml_documents(&read(&install.join("expected.yaml")));
+    match std::process::Command::new("kubectl")
+        .arg("kustomize")
+        .arg(&install)
+        .output()
+    {
+        Ok(output) => {
+            let rendered = yaml_documents(&success(&output));
+            assert_eq!(
+                rendered, recorded,
+                "re-record expected.yaml (see its header)"
+            );
+            rendered
+        }
+        Err(_) => {
+            eprintln!("kubectl is not installed: checking the recorded render");
+            recorded
+        }
+    }
+}
+
+#[test]
+fn the_component_on_the_official_install_keeps_the_repo_server_whole() {
+    let official = yaml_documents(&read(&fixture("argocd-install/install.yaml")));
+    let installed = installed();
+    // Every object of Argo CD's install is still there, unchanged but for the namespace;
+    // the repo-server Deployment only gains what the Component adds.
+    for original in &official {
+        let (kind, name) = (
+            original["kind"].as_str().unwrap(),
+            original["metadata"]["name"].as_str().unwrap(),
+        );
+        let mut result = find(&installed, kind, name).clone();
+        assert_eq!(result["metadata"]["namespace"], "argocd");
+        result["metadata"]
+            .as_object_mut()
+            .unwrap()
+            .remove("namespace");
+        if (kind, name) != ("Deployment", "argocd-repo-server") {
+            assert_eq!(&result, original, "{kind} {name} changed");
+            continue;
+        }
+        let (before, after) = (
+            &original["spec"]["template"]["spec"],
+            &result["spec"]["template"]["spec"],
+        );
+        for list in ["containers", "initContainers", "volumes"] {
+            for item in before[list].as_array().unwrap() {
+                let name = item["name"].as_str().unwrap();
+                assert_eq!(
+                    named(&after[list], name),
+                    Some(item),
+                    "{list} {name} changed"
+                );
+            }
+        }
+        for (key, value) in before.as_object().unwrap() {
+            if !["containers", "volumes"].contains(&key.as_str()) {
+                assert_eq!(&after[key], value, "pod spec field {key} changed");
+            }
+        }
+        let mut others = result.clone();
+        others["spec"]["template"]["spec"] = original["spec"]["template"]["spec"].clone();
+        assert_eq!(
+            &others, original,
+            "the Deployment changed outside its pod spec"
         );
     }
+    // What the Component adds: the patch's containers and volumes as written, the daemon
+    // with startup and liveness probes only, and the plugin's ConfigMap.
+    let patch = &yaml_documents(&read(&deploy().join("repo-server-sidecar.yaml")))[0];
+    let after = &find(&installed, "Deployment", "argocd-repo-server")["spec"]["template"]["spec"];
+    for list in ["containers", "volumes"] {
+        for item in patch["spec"]["template"]["spec"][list].as_array().unwrap() {
+            let name = item["name"].as_str().unwrap();
+            assert_eq!(named(&after[list], name), Some(item), "{list} {name}");
+        }
+    }
+    let daemon = named(&after["containers"], "argocd-wasm-plugin-daemon").unwrap();
+    assert!(daemon.get("startupProbe").is_some() && daemon.get("livenessProbe").is_some());
+    assert!(
+        daemon.get("readinessProbe").is_none(),
+        "a readiness probe would gate the repo-server"
+    );
+    let config = find(&installed, "ConfigMap", "argocd-wasm-plugin");
+    assert_eq!(config["metadata"]["namespace"], "argocd");
+    assert_eq!(
+        config["data"]["plugin.yaml"],
+        read(&deploy().join("plugin.yaml"))
+    );
+    assert_eq!(
+        installed.len(),
+        official.len() + 1,
+        "one ConfigMap added, nothing else"
+    );
 }

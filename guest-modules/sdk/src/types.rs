@@ -187,6 +187,26 @@ impl AppInfo {
             kube_api_versions: Vec::new(),
         }
     }
+
+    /// `ARGOCD_APP_REVISION_SHORT_8`: the revision's first 8 characters, as Argo CD cuts
+    /// it. Not a field of the contract: derived from `revision`, which modules get whole.
+    pub fn revision_short_8(&self) -> &str {
+        self.revision.get(..8).unwrap_or(&self.revision)
+    }
+}
+
+#[cfg(test)]
+mod app_info_tests {
+    use super::*;
+
+    #[test]
+    fn revision_short_8_is_cut_from_the_revision() {
+        let mut app = AppInfo::empty();
+        app.revision = "0123456789abcdef".into();
+        assert_eq!(app.revision_short_8(), "01234567");
+        app.revision = "v1.2".into();
+        assert_eq!(app.revision_short_8(), "v1.2");
+    }
 }
 
 impl RawContext {

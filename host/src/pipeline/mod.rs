@@ -201,7 +201,7 @@ impl Step {
             step: self.name.clone(),
             app: invocation.app.clone(),
             config: self.config.clone(),
-            parameters: invocation.parameters.clone(),
+            parameters: invocation.parameters_for(&self.module.info.parameters),
             env: invocation.env.clone(),
         };
         let label = self.label();

@@ -73,7 +73,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 impl Runtime {
     /// A runtime whose compiled modules are cached under `cache_dir` (no caching if `None`).
     pub fn new(limits: Limits, cache_dir: Option<&Path>) -> Result<Self> {
-        let engine = Engine::new(&engine_config()).map_err(|e| anyhow!("{e}"))?;
+        let engine = Engine::new(&engine_config()?).map_err(|e| anyhow!("{e}"))?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         Transformer::add_to_linker::<_, HasSelf<_>>(&mut linker, |sandbox| sandbox)?;
@@ -86,6 +86,13 @@ impl Runtime {
             loaded: Mutex::new(HashMap::new()),
             observer: None,
         })
+    }
+
+    /// Looks compiled modules up first in `dir`, read-only artifacts made when the image
+    /// was built (`serve --precompile-builtins`).
+    pub fn with_precompiled_dir(mut self, dir: &Path) -> Self {
+        self.cache = self.cache.with_precompiled(&self.engine, dir);
+        self
     }
 
     /// Reports module loads and calls to `observer`.
@@ -118,6 +125,10 @@ impl Runtime {
         let (source, verb) = match origin {
             Origin::Compiled => (ModuleSource::Compiled, "compiled"),
             Origin::Cached => (ModuleSource::DiskCache, "loaded from the cache"),
+            Origin::Precompiled => (
+                ModuleSource::DiskCache,
+                "loaded from the precompiled directory",
+            ),
         };
         tracing::info!(module = %digest, "module {verb} in {:.2?}", started.elapsed());
         self.notify(|o| o.module_loaded(source));
@@ -313,11 +324,12 @@ fn placeholder_info() -> Info {
     }
 }
 
-fn engine_config() -> Config {
+fn engine_config() -> Result<Config> {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.epoch_interruption(true);
-    config
+    cache::compile_for_portable_baseline(&mut config)?;
+    Ok(config)
 }
 
 /// Advances the engine's epoch every [`EPOCH_TICK`] on a background thread, which is what

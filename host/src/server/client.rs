@@ -11,7 +11,11 @@ use hyper::body::Bytes;
 use hyper::{Request, StatusCode};
 use hyper_util::rt::TokioIo;
 
-use super::protocol::{GENERATE_PATH, GenerateRequest, READY_PATH};
+use serde::Serialize;
+
+use super::protocol::{
+    GENERATE_PATH, GenerateRequest, PARAMETERS_PATH, ParametersRequest, READY_PATH,
+};
 
 /// How long a daemon may take to answer its readiness probe. One that takes longer is hung
 /// (stopped, deadlocked) or overloaded: `generate` renders in-process instead, with almost
@@ -24,7 +28,7 @@ const ANSWER_GRACE: Duration = Duration::from_secs(1);
 
 /// What the daemon said about a request.
 pub enum Answer {
-    /// The rendered stream.
+    /// The rendered stream (or, for `parameters`, the announcement).
     Rendered(String),
     /// The render failed; the message names step, module and object.
     Failed(String),
@@ -35,13 +39,24 @@ pub enum Answer {
 /// Sends `request` to the daemon on `socket` after checking that it is ready, and waits at
 /// most the request's budget (plus a grace) for the answer.
 pub fn generate(socket: &Path, request: &GenerateRequest) -> Result<Answer> {
+    let budget = Duration::from_millis(request.budget_ms.unwrap_or(u64::MAX / 2));
+    post(socket, GENERATE_PATH, request, budget.saturating_add(ANSWER_GRACE))
+}
+
+/// Asks the daemon on `socket` for the app's parameter announcement, as [`generate`] does.
+/// Announcing runs no module, so a daemon that takes longer than its probe is as good as
+/// hung.
+pub fn parameters(socket: &Path, request: &ParametersRequest) -> Result<Answer> {
+    post(socket, PARAMETERS_PATH, request, PROBE_TIMEOUT)
+}
+
+/// Probes the daemon, then posts `request` and waits at most `wait` for the answer.
+fn post(socket: &Path, path: &str, request: &impl Serialize, wait: Duration) -> Result<Answer> {
     if let Err(why) = probe(socket) {
         return Ok(Answer::Unreachable(format!("{why:#}")));
     }
     let body = serde_json::to_vec(request)?;
-    let budget = Duration::from_millis(request.budget_ms.unwrap_or(u64::MAX / 2));
-    let wait = budget.saturating_add(ANSWER_GRACE);
-    let (status, text) = call(socket, "POST", GENERATE_PATH, body, wait).with_context(|| {
+    let (status, text) = call(socket, "POST", path, body, wait).with_context(|| {
         format!(
             "the daemon on {} accepted the request but did not answer",
             socket.display()

@@ -30,10 +30,10 @@ use axum::routing::{get, post};
 
 use crate::builtins;
 use crate::invocation::Invocation;
-use crate::pipeline;
 use crate::runtime::{RenderBudget, Runtime};
+use crate::{parameters, pipeline};
 use metrics::{Failure, Metrics};
-use protocol::{GENERATE_PATH, GenerateRequest, READY_PATH};
+use protocol::{GENERATE_PATH, GenerateRequest, PARAMETERS_PATH, ParametersRequest, READY_PATH};
 use scheduler::Scheduler;
 
 /// The unix socket's permissions: the sidecar's user and group (Argo CD's 999) only.
@@ -102,6 +102,7 @@ async fn serve(runtime: Runtime, options: ServeOptions) -> Result<()> {
     }
     let renders = probes
         .route(GENERATE_PATH, post(generate))
+        .route(PARAMETERS_PATH, post(announce))
         .with_state(daemon);
     let (listener, socket) = SocketFile::bind(&options.socket)?;
     tracing::info!(socket = %options.socket.display(), concurrency, per_app, "serving");
@@ -273,6 +274,37 @@ async fn generate(State(daemon): State<Arc<Daemon>>, body: Bytes) -> Response {
     };
     daemon.metrics.request_done(started.elapsed(), failure);
     response
+}
+
+/// `parameters` for an app: loads the steps' modules like a render does, so it waits for
+/// a permit too.
+async fn announce(State(daemon): State<Arc<Daemon>>, body: Bytes) -> Response {
+    let request: ParametersRequest = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(error) => {
+            let message = format!("not a parameters request: {error}");
+            return (StatusCode::BAD_REQUEST, message).into_response();
+        }
+    };
+    let app = request
+        .env
+        .get("ARGOCD_APP_NAME")
+        .cloned()
+        .unwrap_or_default();
+    let slot = daemon.scheduler.acquire(&app).await;
+    let outcome = tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        parameters::announce(&daemon.runtime, &request)
+    })
+    .await;
+    match outcome {
+        Ok(Ok(json)) => (StatusCode::OK, json).into_response(),
+        Ok(Err(error)) => (StatusCode::UNPROCESSABLE_ENTITY, format!("{error:#}")).into_response(),
+        Err(panic) => {
+            let message = format!("the announcement panicked: {panic}");
+            (StatusCode::INTERNAL_SERVER_ERROR, message).into_response()
+        }
+    }
 }
 
 async fn ready(State(daemon): State<Arc<Daemon>>) -> impl IntoResponse {

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::manifests::Format;
 
 pub const GENERATE_PATH: &str = "/v1/generate";
+pub const PARAMETERS_PATH: &str = "/v1/parameters";
 pub const READY_PATH: &str = "/readyz";
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -22,6 +23,16 @@ pub struct GenerateRequest {
     /// milliseconds; the daemon's own budget when absent.
     #[serde(default)]
     pub budget_ms: Option<u64>,
+}
+
+/// What `parameters` sends the daemon: the app directory and Argo CD's environment (the
+/// announcement depends on `ARGOCD_APP_SOURCE_PATH`, which locates the repository).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ParametersRequest {
+    /// The app directory, absolute: the daemon shares the sidecar's /tmp.
+    pub dir: PathBuf,
+    /// The variables of the CMP contract (ARGOCD_*, KUBE_*), nothing else.
+    pub env: BTreeMap<String, String>,
 }
 
 /// Keeps the variables Argo CD sets for a plugin; the sidecar's own environment (tokens,

@@ -1,6 +1,7 @@
-//! `builtin:image-tags`: kustomize's `images` semantics, fed by the step's `with: images:`,
-//! the Argo CD parameter `images` and the plugin env `ARGOCD_ENV_IMAGES` (what Argo CD Image
-//! Updater writes for plugin apps). A later input replaces an earlier image of the same name
+//! `builtin:image-tags`: kustomize's `images` semantics, fed, in this order, by the step's
+//! `with: images:`, the Argo CD parameter `images`, the plugin env `ARGOCD_ENV_IMAGES` and
+//! the plugin env variables `with: fromEnv:` names (what Argo CD Image Updater writes for
+//! plugin apps, see [`from_env`]). A later input replaces an earlier image of the same name
 //! entirely, as `kustomize edit set image` does, except for fields given as `*`.
 //!
 //! ```yaml
@@ -8,11 +9,17 @@
 //!   with:
 //!     images:
 //!       - {name: magento, newName: 123456789.dkr.ecr.eu-west-1.amazonaws.com/magento}
+//!     fromEnv:
+//!       - {image: magento, spec: MAGENTO_IMAGE}              # Image Updater spec mode
+//!       - {image: nginx, name: NGINX_NAME, tag: NGINX_TAG}   # Image Updater name/tag mode
 //!     failOnUnmatched: true   # default false: an image that matches nothing is a warning
 //!     requireDigest: true     # every image must end up pinned by digest
 //! ```
 
+mod from_env;
+
 use argocd_wasm_sdk::prelude::*;
+use from_env::EnvImage;
 use kustomize_images::{ImageSpec, apply};
 
 const PARAMETER: &str = "images";
@@ -29,6 +36,9 @@ const TOOLTIP: &str = "Images to set, in the syntax of `kustomize edit set image
 struct ImageTags {
     #[serde(default)]
     images: Vec<ImageSpec>,
+    /// Plugin env variables Argo CD Image Updater writes, one entry per image.
+    #[serde(default)]
+    from_env: Vec<EnvImage>,
     /// Fail the render when an image matches nothing, instead of warning.
     #[serde(default)]
     fail_on_unmatched: bool,
@@ -99,7 +109,24 @@ impl ImageTags {
             let checked = spec.validate().map(|()| spec.clone());
             inputs.add(format!("with.images[{i}]"), checked);
         }
+        for (i, entry) in self.from_env.iter().enumerate() {
+            if let Err(problem) = entry.check() {
+                inputs.add(
+                    format!("with.fromEnv[{i}]"),
+                    Err(Diagnostic::error(problem)),
+                );
+            }
+        }
         inputs
+    }
+
+    /// The images Image Updater has written into the variables `fromEnv` names so far.
+    fn add_from_env(&self, ctx: &Context, inputs: &mut Inputs) {
+        for (i, entry) in self.from_env.iter().enumerate() {
+            if let Some(parsed) = entry.read(ctx) {
+                inputs.add(format!("with.fromEnv[{i}] ({})", entry.source()), parsed);
+            }
+        }
     }
 
     /// Every input merged, later winning, or every problem found in them.
@@ -111,6 +138,7 @@ impl ImageTags {
         if let Some(items) = ctx.env_list(ENV) {
             inputs.add_cli_list(&format!("ARGOCD_ENV_{ENV}"), items);
         }
+        self.add_from_env(ctx, &mut inputs);
         if self.require_digest {
             inputs
                 .problems
