@@ -1,7 +1,8 @@
 //! A small writer for Alloy configuration syntax. Building the config as blocks and
 //! expressions (never by pasting strings) keeps every user value quoted and escaped, and
-//! renders it the way `alloy fmt` lays it out: two-space indents, aligned `=` in runs of
-//! attributes, a blank line around nested blocks.
+//! renders it the way `alloy fmt` lays it out: tab indents, aligned `=` in runs of
+//! attributes and in objects, `name { }` for an empty block. Blank lines set nested blocks
+//! apart (`alloy fmt` keeps them).
 
 use std::fmt::Write;
 
@@ -149,14 +150,21 @@ fn render_block(block: &Block, depth: usize, out: &mut String) {
         Some(label) => format!("{} {} {{", block.name, quote(label)),
         None => format!("{} {{", block.name),
     };
+    if block.items.is_empty() {
+        line(out, depth, &format!("{header} }}"));
+        return;
+    }
     line(out, depth, &header);
     render_items(&block.items, depth + 1, out);
     line(out, depth, "}");
 }
 
+/// One level of indentation, as `alloy fmt` writes it.
+const INDENT: &str = "\t";
+
 fn line(out: &mut String, depth: usize, text: &str) {
     for _ in 0..depth {
-        out.push_str("  ");
+        out.push_str(INDENT);
     }
     out.push_str(text);
     out.push('\n');
@@ -196,11 +204,11 @@ fn object(pairs: &[(String, Expr)], depth: usize) -> String {
     let width = keys.iter().map(String::len).max().unwrap_or(0);
     let mut text = String::from("{\n");
     for (key, (_, value)) in keys.iter().zip(pairs) {
-        let indent = "  ".repeat(depth + 1);
+        let indent = INDENT.repeat(depth + 1);
         let value = expr(value, depth + 1);
         let _ = writeln!(text, "{indent}{key:<width$} = {value},");
     }
-    text.push_str(&"  ".repeat(depth));
+    text.push_str(&INDENT.repeat(depth));
     text.push('}');
     text
 }
@@ -259,20 +267,23 @@ mod tests {
                     .attr(
                         "after",
                         Expr::List(vec![Expr::code("a.b"), Expr::code("c.d")]),
-                    ),
+                    )
+                    .block(Block::inner("stage.cri")),
             ),
         ]);
         let expected = "\
 // header
 loki.write \"l1\" {
-  a      = \"x\"
-  longer = sys.env(\"HOSTNAME\")
+\ta      = \"x\"
+\tlonger = sys.env(\"HOSTNAME\")
 
-  endpoint {
-    url = \"http://loki\"
-  }
+\tendpoint {
+\t\turl = \"http://loki\"
+\t}
 
-  after = [a.b, c.d]
+\tafter = [a.b, c.d]
+
+\tstage.cri { }
 }
 ";
         assert_eq!(text, expected);
@@ -290,11 +301,11 @@ loki.write \"l1\" {
         );
         let expected = "\
 stage.static_labels {
-  values = {
-    tier                     = \"l2\",
-    \"null\"                   = \"x\",
-    \"app.kubernetes.io/name\" = \"y\",
-  }
+\tvalues = {
+\t\ttier                     = \"l2\",
+\t\t\"null\"                   = \"x\",
+\t\t\"app.kubernetes.io/name\" = \"y\",
+\t}
 }
 ";
         assert_eq!(render(&[Item::Block(block)]), expected);

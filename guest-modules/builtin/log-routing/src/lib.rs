@@ -1,9 +1,11 @@
-//! `builtin:log-routing`: generates the Grafana Alloy config that sends each log channel to
-//! its tier (Loki, a second Loki, or an encrypted S3 archive), labels the pods of workloads
-//! that declare channels, and restarts Alloy when the routing changes.
+//! `builtin:log-routing`: routes each log line to exactly one tier (Loki, a second Loki, or
+//! an encrypted S3 archive) by its pod's declared channels and the channel the line names,
+//! failing closed. In the monitoring app the step emits the whole Alloy collector kit
+//! (DaemonSet reading the node's /var/log/pods, ServiceAccount with the IRSA role, RBAC,
+//! config); in a workload app it only labels the pods of the declared workloads.
 //!
 //! ```yaml
-//! - module: builtin:log-routing
+//! - module: builtin:log-routing          # the monitoring app
 //!   with:
 //!     tiers:
 //!       - {name: l1, loki: {url: "http://loki.monitoring:3100/loki/api/v1/push"}}
@@ -11,13 +13,19 @@
 //!         s3: {bucket: magento-l2-logs, region: eu-west-1, prefix: l2,
 //!              encryption: {type: sse-kms, kmsKeyId: "alias/l2-logs"}}
 //!     defaultTier: l1
-//!     routes: {l2: [payment, admin_auth, customer_pii]}
+//!     unclassifiedTier: l2
+//!     routes: {l1: [http, cron], l2: [payment, admin_auth, customer_pii]}
+//!     alloy: {roleArn: "arn:aws:iam::123456789012:role/alloy-role"}
+//! - module: builtin:log-routing          # a workload app
+//!   with:
+//!     workloads: [{kind: Deployment, name: web, channels: [payment, http]}]
 //! ```
 //!
-//! See docs/log-routing.md for the generated pipeline and every option.
+//! See docs/log-routing.md for the rules, the generated pipeline and every option.
 
 pub mod alloy;
 pub mod config;
+pub mod kit;
 pub mod names;
 pub mod objects;
 pub mod pipeline;
@@ -33,10 +41,13 @@ impl Module for LogRouting {
         Info::new(
             "log-routing",
             env!("CARGO_PKG_VERSION"),
-            "Generates the Grafana Alloy config that routes log channels to tiers, and labels the pods it routes on",
+            "Routes log channels to tiers, failing closed: the Alloy collector kit in the monitoring app, pod labels in workload apps",
         )
         .reads(&[
             "ConfigMap",
+            "ServiceAccount",
+            "ClusterRole",
+            "ClusterRoleBinding",
             "DaemonSet",
             "Deployment",
             "StatefulSet",
@@ -69,16 +80,13 @@ pub fn route(config: &LogRouting, ctx: &Context, objects: &mut Objects) -> Resul
         errors.into_iter().for_each(|error| ctx.report(error));
         return Ok(());
     }
-    let plan = Plan::new(config);
-    let text = plan.render();
-    let warnings = objects::label_workloads(config, objects)?;
-    objects::upsert_config_map(config, objects, &text)?;
-    let daemon_set_warnings =
-        objects::stamp_daemon_set(config, objects, &text, plan.has_s3_tier())?;
-    warnings
-        .into_iter()
-        .chain(daemon_set_warnings)
-        .for_each(|warning| ctx.report(warning));
+    let mut findings = objects::label_workloads(config, objects)?;
+    if config.collects() {
+        let plan = Plan::new(config);
+        let text = plan.render();
+        findings.extend(kit::emit(config, objects, &text, plan.has_s3_tier())?);
+    }
+    findings.into_iter().for_each(|finding| ctx.report(finding));
     Ok(())
 }
 
@@ -88,9 +96,10 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
-    use crate::objects::{CHECKSUM_ANNOTATION, checksum};
+    use crate::kit::{CHECKSUM_ANNOTATION, IRSA_ANNOTATION, checksum};
 
-    fn table() -> Value {
+    /// The monitoring app's half.
+    fn collector() -> Value {
         json!({
             "tiers": [
                 {"name": "l1", "loki": {"url": "http://loki:3100/loki/api/v1/push"}},
@@ -98,12 +107,18 @@ mod tests {
                                       "encryption": {"type": "sse-kms"}}}
             ],
             "defaultTier": "l1",
-            "routes": {"l2": ["payment"]},
-            "workloads": [
-                {"kind": "Deployment", "name": "web", "namespace": "shop", "channels": ["payment", "http"]},
-                {"kind": "CronJob", "name": "cron", "channels": ["cron"]}
-            ]
+            "unclassifiedTier": "l2",
+            "routes": {"l1": ["http", "cron"], "l2": ["payment"]},
+            "alloy": {"roleArn": "arn:aws:iam::123456789012:role/alloy-role"}
         })
+    }
+
+    /// A workload app's half.
+    fn labels_only() -> Value {
+        json!({"workloads": [
+            {"kind": "Deployment", "name": "web", "namespace": "shop", "channels": ["payment", "http"]},
+            {"kind": "CronJob", "name": "cron", "channels": ["cron"]}
+        ]})
     }
 
     fn deployment(name: &str, namespace: &str) -> Value {
@@ -118,12 +133,6 @@ mod tests {
                "spec": {"jobTemplate": {"spec": {"template": {"spec": {"containers": []}}}}}})
     }
 
-    fn daemon_set(namespace: &str, args: Value) -> Value {
-        json!({"apiVersion": "apps/v1", "kind": "DaemonSet",
-               "metadata": {"name": "alloy", "namespace": namespace},
-               "spec": {"template": {"spec": {"containers": [{"name": "alloy", "args": args}]}}}})
-    }
-
     fn run(config: Value, objects: Vec<Value>) -> TestOutput {
         TestRun::new()
             .config(config)
@@ -131,84 +140,126 @@ mod tests {
             .unwrap_or_else(|d| panic!("{d:#?}"))
     }
 
-    fn config_text(out: &TestOutput) -> &str {
+    fn of_kind<'a>(out: &'a TestOutput, kind: &str) -> &'a Value {
         out.objects
             .iter()
-            .find(|o| o["kind"] == "ConfigMap")
-            .and_then(|o| o["data"]["config.alloy"].as_str())
-            .expect("a ConfigMap with config.alloy")
+            .find(|o| o["kind"] == kind)
+            .unwrap_or_else(|| panic!("no {kind}"))
     }
 
-    fn experimental() -> Value {
-        json!(["run", "--stability.level=experimental"])
-    }
-
-    #[test]
-    fn adds_the_alloy_config_map() {
-        let out = run(table(), vec![deployment("web", "shop")]);
-        let config_map = out.objects.last().unwrap();
-        assert_eq!(
-            config_map["metadata"],
-            json!({"name": "alloy-config", "namespace": "monitoring"})
-        );
-        assert!(config_text(&out).contains("loki.source.kubernetes \"pods\""));
+    fn config_text(out: &TestOutput) -> &str {
+        of_kind(out, "ConfigMap")["data"]["config.alloy"]
+            .as_str()
+            .expect("config.alloy")
     }
 
     #[test]
-    fn replaces_the_config_of_an_existing_config_map_in_place() {
-        let existing = json!({"apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": {"name": "alloy-config", "namespace": "monitoring", "labels": {"a": "b"}},
-            "data": {"config.alloy": "old", "other.alloy": "kept"}});
-        let out = run(table(), vec![existing, deployment("web", "shop")]);
-        assert_eq!(out.objects.len(), 2);
-        let config_map = &out.objects[0];
-        assert_ne!(config_map["data"]["config.alloy"], "old");
-        assert_eq!(config_map["data"]["other.alloy"], "kept");
-        assert_eq!(config_map["metadata"]["labels"]["a"], "b");
-    }
-
-    #[test]
-    fn a_config_map_of_another_namespace_is_not_ours() {
-        let elsewhere = json!({"apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": {"name": "alloy-config", "namespace": "other"}, "data": {"config.alloy": "x"}});
-        let out = run(table(), vec![elsewhere.clone()]);
-        assert_eq!(out.objects[0], elsewhere);
-        assert_eq!(out.objects.len(), 2);
-    }
-
-    #[test]
-    fn labels_the_pod_templates_of_declared_workloads() {
-        let out = run(
-            table(),
-            vec![
-                deployment("web", "shop"),
-                deployment("web", "other"),
-                cron_job(),
-            ],
-        );
-        let key = "argocd-wasm-plugin.io/log-channels";
-        assert_eq!(
-            out.objects[0]["spec"]["template"]["metadata"]["labels"][key],
-            "http.payment"
-        );
-        assert_eq!(
-            out.objects[0]["spec"]["template"]["metadata"]["labels"]["app"],
-            "web"
-        );
-        assert!(
-            out.objects[1]["spec"]["template"]["metadata"]["labels"]
-                .get(key)
-                .is_none(),
-            "namespace filter"
-        );
+    fn a_workload_app_only_labels_its_pods() {
+        let input = vec![
+            deployment("web", "shop"),
+            deployment("web", "other"),
+            cron_job(),
+        ];
+        let out = run(labels_only(), input.clone());
+        assert_eq!(out.objects.len(), input.len(), "nothing is added");
+        let labels = |i: usize| out.objects[i]["spec"]["template"]["metadata"]["labels"].clone();
+        assert_eq!(labels(0)["log-channel"], "http.payment");
+        assert_eq!(labels(0)["app"], "web");
+        assert!(labels(1).get("log-channel").is_none(), "namespace filter");
         let cron = &out.objects[2]["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"];
-        assert_eq!(cron[key], "cron");
+        assert_eq!(cron["log-channel"], "cron");
         assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
     }
 
     #[test]
+    fn the_monitoring_app_emits_the_whole_kit() {
+        let out = run(collector(), vec![]);
+        let kinds: Vec<&str> = out
+            .objects
+            .iter()
+            .map(|o| o["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "ServiceAccount",
+                "ClusterRole",
+                "ClusterRoleBinding",
+                "ConfigMap",
+                "DaemonSet"
+            ]
+        );
+        assert!(config_text(&out).contains("loki.source.file \"tier_l2\""));
+        let account = of_kind(&out, "ServiceAccount");
+        assert_eq!(
+            account["metadata"]["annotations"][IRSA_ANNOTATION],
+            "arn:aws:iam::123456789012:role/alloy-role"
+        );
+        let daemon_set = of_kind(&out, "DaemonSet");
+        assert_eq!(
+            daemon_set["spec"]["template"]["metadata"]["annotations"][CHECKSUM_ANNOTATION],
+            json!(checksum(config_text(&out)))
+        );
+        let args = &daemon_set["spec"]["template"]["spec"]["containers"][0]["args"];
+        assert!(
+            args.as_array()
+                .unwrap()
+                .contains(&json!("--stability.level=experimental"))
+        );
+        assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
+    }
+
+    #[test]
+    fn a_routing_change_restarts_alloy_and_nothing_else_does() {
+        let stamp = |config: Value| {
+            let out = run(config, vec![]);
+            of_kind(&out, "DaemonSet")["spec"]["template"]["metadata"]["annotations"]
+                [CHECKSUM_ANNOTATION]
+                .clone()
+        };
+        assert_eq!(stamp(collector()), stamp(collector()));
+        let mut rerouted = collector();
+        rerouted["routes"]["l2"] = json!(["payment", "admin_auth"]);
+        assert_ne!(stamp(rerouted), stamp(collector()));
+    }
+
+    #[test]
+    fn existing_kit_objects_are_kept_and_completed() {
+        let config_map = json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "alloy-config", "namespace": "monitoring", "labels": {"a": "b"}},
+            "data": {"config.alloy": "old", "other.alloy": "kept"}});
+        let account = json!({"apiVersion": "v1", "kind": "ServiceAccount",
+            "metadata": {"name": "alloy", "namespace": "monitoring"}});
+        let out = run(collector(), vec![config_map, account]);
+        assert_eq!(out.objects.len(), 5);
+        assert_ne!(out.objects[0]["data"]["config.alloy"], "old");
+        assert_eq!(out.objects[0]["data"]["other.alloy"], "kept");
+        assert_eq!(out.objects[0]["metadata"]["labels"]["a"], "b");
+        assert!(out.objects[1]["metadata"]["annotations"][IRSA_ANNOTATION].is_string());
+    }
+
+    #[test]
+    fn a_daemon_set_that_does_not_give_the_node_name_fails_the_render() {
+        let hand_written = json!({"apiVersion": "apps/v1", "kind": "DaemonSet",
+            "metadata": {"name": "alloy", "namespace": "monitoring"},
+            "spec": {"template": {"spec": {"containers": [{"name": "alloy", "image": "grafana/alloy",
+                "args": ["run", "--stability.level=experimental"],
+                "env": [{"name": "HOSTNAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}]}]}}}});
+        let errors = TestRun::new()
+            .config(collector())
+            .run::<LogRouting>(vec![hand_written])
+            .unwrap_err();
+        assert!(
+            errors.iter().any(|d| d.is_error()
+                && d.message.contains("NODE_NAME")
+                && d.object.as_ref().is_some_and(|o| o.kind == "DaemonSet")),
+            "{errors:#?}"
+        );
+    }
+
+    #[test]
     fn warns_about_declared_workloads_the_step_does_not_see() {
-        let out = run(table(), vec![deployment("web", "shop")]);
+        let out = run(labels_only(), vec![deployment("web", "shop")]);
         let [warning] = out.diagnostics.as_slice() else {
             panic!("{:?}", out.diagnostics)
         };
@@ -222,72 +273,8 @@ mod tests {
     }
 
     #[test]
-    fn stamps_the_config_checksum_on_the_alloy_daemon_set() {
-        let objects = vec![
-            deployment("web", "shop"),
-            cron_job(),
-            daemon_set("monitoring", experimental()),
-        ];
-        let out = run(table(), objects.clone());
-        let stamp = |out: &TestOutput| {
-            out.objects[2]["spec"]["template"]["metadata"]["annotations"][CHECKSUM_ANNOTATION]
-                .clone()
-        };
-        assert_eq!(stamp(&out), json!(checksum(config_text(&out))));
-        assert_eq!(
-            stamp(&run(table(), objects.clone())),
-            stamp(&out),
-            "stable while routing is"
-        );
-        let mut rerouted = table();
-        rerouted["routes"]["l2"] = json!(["payment", "admin_auth"]);
-        assert_ne!(
-            stamp(&run(rerouted, objects)),
-            stamp(&out),
-            "a routing change restarts Alloy"
-        );
-        assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
-    }
-
-    #[test]
-    fn leaves_a_daemon_set_of_another_namespace_alone() {
-        let other = daemon_set("kube-system", experimental());
-        let out = run(
-            table(),
-            vec![deployment("web", "shop"), cron_job(), other.clone()],
-        );
-        assert_eq!(out.objects[2], other);
-    }
-
-    #[test]
-    fn warns_when_alloy_does_not_enable_the_experimental_s3_exporter() {
-        let plain = daemon_set("monitoring", json!(["run"]));
-        let out = run(
-            table(),
-            vec![deployment("web", "shop"), cron_job(), plain.clone()],
-        );
-        let [warning] = out.diagnostics.as_slice() else {
-            panic!("{:?}", out.diagnostics)
-        };
-        assert!(warning.message.contains("--stability.level=experimental"));
-        assert_eq!(
-            warning.object.as_ref().map(|o| o.name.as_str()),
-            Some("alloy")
-        );
-
-        let mut loki_only = table();
-        loki_only["tiers"].as_array_mut().unwrap().pop();
-        loki_only["routes"] = json!({});
-        let out = run(
-            loki_only,
-            vec![deployment("web", "shop"), cron_job(), plain],
-        );
-        assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
-    }
-
-    #[test]
     fn refuses_an_invalid_table_even_without_load_time_validation() {
-        let mut broken = table();
+        let mut broken = collector();
         broken["routes"]["nowhere"] = json!(["x"]);
         let errors = TestRun::new()
             .config(broken)
@@ -302,24 +289,27 @@ mod tests {
 
     #[test]
     fn output_is_byte_identical_across_runs() {
-        let objects = || {
-            vec![
-                deployment("web", "shop"),
-                cron_job(),
-                daemon_set("monitoring", experimental()),
-            ]
-        };
-        let first = run(table(), objects());
-        let second = run(table(), objects());
-        let text = |out: &TestOutput| out.objects.iter().map(Value::to_string).collect::<Vec<_>>();
-        assert_eq!(text(&first), text(&second));
+        let mut both = collector();
+        both["workloads"] = labels_only()["workloads"].clone();
+        let objects = || vec![deployment("web", "shop"), cron_job()];
+        let text = |out: TestOutput| out.objects.iter().map(Value::to_string).collect::<Vec<_>>();
+        assert_eq!(
+            text(run(both.clone(), objects())),
+            text(run(both, objects()))
+        );
     }
 
     #[test]
     fn describes_itself_and_the_kinds_it_reads() {
         let info = LogRouting::info();
         assert_eq!(info.name, "log-routing");
-        for kind in ["ConfigMap", "DaemonSet", "Deployment", "CronJob"] {
+        for kind in [
+            "ConfigMap",
+            "DaemonSet",
+            "ServiceAccount",
+            "Deployment",
+            "CronJob",
+        ] {
             assert!(info.reads_kinds.iter().any(|k| k == kind), "{kind}");
         }
     }

@@ -1,35 +1,49 @@
 //! The Alloy configuration for a routing table.
 //!
-//! The pipeline: discover pods → relabel (node-local filter, standard labels, the channel a
-//! pod declares) → tail logs → `classify` gives every line exactly one `routing_tier` label
-//! → one `loki.process` per tier keeps only its own lines → the tier's destination.
+//! Collection follows the platform (seed section 11): the kubelet writes container output to
+//! the node's disk, one Alloy pod per node reads it. Discovery lists only this node's pods
+//! (a `spec.nodeName` field selector), relabelling turns each container into its log file
+//! under /var/log/pods and gives every pod a routing tier, `local.file_match` expands the
+//! files.
 //!
-//! Why a tier label instead of per-tier channel selectors: a LogQL `!=` or `!~` matcher also
-//! matches a missing label, so "everything not routed elsewhere" cannot be a selector on the
-//! channel without catching unlabelled lines in every tier, or losing them. `classify`
-//! starts every line in the default tier and moves it only when a route names its channel;
-//! each tier then drops the lines whose (always present) tier label names another tier.
-
-use std::collections::BTreeSet;
+//! Each tier then has a pipeline of its own: its own `loki.source.file` (own tail positions)
+//! → `loki.process` (CRI format, multi-line joining, the line's own channel, keep only this
+//! tier's lines) → the destination. Separate readers are what keeps the tiers independent:
+//! when Loki is down only the Loki tier's reader waits, the S3 archive keeps reading.
+//!
+//! Routing fails closed. Discovery sets every pod's tier: the default tier for pods that
+//! declare no channel; for a declared pod, the tier all its channels go to, or the
+//! unclassified tier when they do not all go to one. A line moves to another tier only when
+//! it names a routed channel its own pod declares. Only positive matchers are used: a LogQL
+//! `!=` or `!~` also matches a missing label.
 
 use crate::alloy::{Block, Expr, Item, render};
 use crate::config::{
-    Destination, EncryptionKind, LineFormat, LogRouting, LokiDestination, S3Destination, Tier,
+    Destination, EncryptionKind, LineFormat, LogRouting, LokiDestination, PARTITION_FORMAT,
+    S3Destination, Tier,
 };
 use crate::names::pod_label_meta;
 
-/// The label `classify` sets on every line; dropped before lines leave Alloy.
+/// A line's tier while it crosses Alloy; dropped before lines leave it.
 pub const TIER_LABEL: &str = "routing_tier";
-/// Marks lines of pods that declare channels; dropped inside `classify`.
+/// The channels a pod declares, while lines are classified.
 pub const DECLARED_LABEL: &str = "routing_channels";
-/// Holds the channel a line names until it is known to be one of the table's channels.
+/// The channel a line names, until it is known to be one its pod declares.
 const LINE_LABEL: &str = "routing_line_channel";
 /// Label names the channel label must not take.
-pub const RESERVED_LABELS: &[&str] = &[TIER_LABEL, DECLARED_LABEL, LINE_LABEL];
+pub const RESERVED_LABELS: &[&str] = &[TIER_LABEL, DECLARED_LABEL, LINE_LABEL, FILE_LABEL];
+/// The label loki.source.file gives each line: the file path, one value per container
+/// restart. Dropped: namespace, pod and container already say where a line comes from.
+const FILE_LABEL: &str = "filename";
 /// The extracted-data key a line's own channel is read into.
 const LINE_CHANNEL: &str = "routing_channel";
 /// The separator of the channels in a pod label value (`admin_auth.payment`).
 pub const CHANNEL_SEPARATOR: char = '.';
+/// The environment variable holding the node name; the DaemonSet sets it from
+/// `spec.nodeName`, and discovery lists only that node's pods.
+pub const NODE_ENV: &str = "NODE_NAME";
+/// Where the kubelet writes container logs, and where the DaemonSet mounts them.
+pub const POD_LOGS: &str = "/var/log/pods";
 
 /// The routing table, sorted, as the config renders it.
 pub struct Plan<'a> {
@@ -38,19 +52,15 @@ pub struct Plan<'a> {
 }
 
 impl<'a> Plan<'a> {
-    /// Expects a config that passed validation.
+    /// Expects a config that passed validation and has tiers.
     pub fn new(config: &'a LogRouting) -> Self {
         let mut tiers: Vec<&Tier> = config.tiers.iter().collect();
         tiers.sort_by(|a, b| a.name.cmp(&b.name));
         Self { config, tiers }
     }
 
-    /// The channels a route sends to this tier, sorted. Routes to the default tier change
-    /// nothing, so the default tier has none.
+    /// The channels a route sends to this tier, sorted.
     pub fn routed_channels(&self, tier: &str) -> Vec<&'a str> {
-        if tier == self.config.default_tier {
-            return Vec::new();
-        }
         let mut channels: Vec<&str> = self
             .config
             .routes
@@ -61,14 +71,20 @@ impl<'a> Plan<'a> {
         channels
     }
 
-    /// The channels a line may name: every channel a route or a workload declaration
-    /// mentions. A line naming anything else keeps its pod's channel, so the channel label
-    /// (and the number of Loki streams) stays bounded whatever the applications write.
-    fn known_channels(&self) -> Vec<&'a str> {
-        let routed = self.config.routes.values().flatten();
-        let declared = self.config.workloads.iter().flat_map(|w| &w.channels);
-        let known: BTreeSet<&str> = routed.chain(declared).map(String::as_str).collect();
-        known.into_iter().collect()
+    /// Every routed channel with its tier, sorted by channel.
+    fn channel_tiers(&self) -> Vec<(&'a str, &'a str)> {
+        let mut pairs: Vec<(&str, &str)> = self
+            .tiers
+            .iter()
+            .flat_map(|tier| {
+                let name = tier.name.as_str();
+                self.routed_channels(name)
+                    .into_iter()
+                    .map(move |channel| (channel, name))
+            })
+            .collect();
+        pairs.sort_unstable();
+        pairs
     }
 
     pub fn has_s3_tier(&self) -> bool {
@@ -79,27 +95,32 @@ impl<'a> Plan<'a> {
     pub fn render(&self) -> String {
         let mut items = self.header();
         items.extend(described(
-            "Every pod of the cluster, from the Kubernetes API.",
+            "The pods of this node, from the Kubernetes API.",
             discovery(),
         ));
         items.extend(described(
-            "Which pods to read, and the labels their lines start with.",
+            "Each container's log file on the node, its labels, and its pod's tier.",
             self.relabel(),
         ));
         items.extend(described(
-            "Tails the containers of the kept pods through the Kubernetes API.",
-            source(),
-        ));
-        items.extend(described(
-            "Gives every line exactly one routing tier, by its channel.",
-            self.classify(),
+            "The files behind the globs: one per container (restart).",
+            file_match(),
         ));
         for tier in &self.tiers {
-            let purpose = format!(
-                "Tier {}: keeps only the lines classified into it.",
-                tier.name
-            );
-            items.extend(described(&purpose, self.tier_filter(tier)));
+            items.extend(described(
+                &format!(
+                    "Tier {}: its own reader, so no other tier's outage stops it.",
+                    tier.name
+                ),
+                source(tier),
+            ));
+            items.extend(described(
+                &format!(
+                    "Tier {}: parses and classifies every line, keeps its own.",
+                    tier.name
+                ),
+                self.tier_process(tier),
+            ));
             items.extend(destination(tier));
         }
         render(&items)
@@ -112,11 +133,18 @@ impl<'a> Plan<'a> {
             "wasm-pipeline.yaml. Edits here are overwritten: change the table instead.".to_owned(),
             String::new(),
             format!(
-                "Each line goes to exactly one tier, chosen by its `{}` label:",
-                self.config.labels.channel
+                "Each line goes to exactly one tier, by its pod's `{}` label and its channel:",
+                self.config.labels.pod
             ),
         ];
         lines.extend(self.tiers.iter().map(|tier| self.tier_summary(tier)));
+        lines.extend([
+            format!("  pods without the label: {}", self.config.default_tier()),
+            format!(
+                "  lines of declared pods whose channels span tiers, naming none of them: {}",
+                self.config.unclassified_tier()
+            ),
+        ]);
         if self.has_s3_tier() {
             lines.extend([
                 String::new(),
@@ -136,10 +164,8 @@ impl<'a> Plan<'a> {
             _ => "loki",
         };
         let channels = self.routed_channels(&tier.name);
-        let what = if tier.name == self.config.default_tier {
-            "every other channel, and lines without one".to_owned()
-        } else if channels.is_empty() {
-            "nothing (no route names this tier)".to_owned()
+        let what = if channels.is_empty() {
+            "no channel".to_owned()
         } else {
             channels.join(", ")
         };
@@ -147,68 +173,105 @@ impl<'a> Plan<'a> {
     }
 
     fn relabel(&self) -> Block {
-        let mut block = Block::component("discovery.relabel", "pods")
-            .attr("targets", Expr::code("discovery.kubernetes.pods.targets"));
-        if self.config.alloy.node_local {
-            block = block.items(node_local_rules());
-        }
         let copies = [
             ("__meta_kubernetes_namespace", "namespace"),
             ("__meta_kubernetes_pod_name", "pod"),
             ("__meta_kubernetes_pod_container_name", "container"),
         ];
-        for (source, target) in copies {
-            block = block.block(copy_rule(source, None, target));
-        }
         let declared = pod_label_meta(&self.config.labels.pod);
+        let mut block = Block::component("discovery.relabel", "pods")
+            .attr("targets", Expr::code("discovery.kubernetes.pods.targets"));
+        for (source, target) in copies {
+            block = block.block(copy_rule(&[source], None, target));
+        }
         block = block
+            .comment(format!(
+                "The kubelet writes {POD_LOGS}/<namespace>_<pod>_<uid>/<container>/<restart>.log."
+            ))
+            .block(
+                copy_rule(
+                    &[
+                        "__meta_kubernetes_pod_uid",
+                        "__meta_kubernetes_pod_container_name",
+                    ],
+                    None,
+                    "__path__",
+                )
+                .attr("separator", Expr::str("/"))
+                .attr("replacement", Expr::str(format!("{POD_LOGS}/*$1/*.log"))),
+            )
             .comment("A pod that declares a single channel logs every line in that channel.")
             .block(copy_rule(
-                &declared,
+                &[&declared],
                 Some(&format!("([^{CHANNEL_SEPARATOR}]+)")),
                 &self.config.labels.channel,
+            ))
+            .block(copy_rule(&[&declared], Some("(.+)"), DECLARED_LABEL))
+            .comment("The pod's tier: undeclared pods go to the default tier, declared pods")
+            .comment("to the unclassified tier unless all their channels go to one tier.")
+            .block(set_rule(&[], None, TIER_LABEL, self.config.default_tier()))
+            .block(set_rule(
+                &[&declared],
+                Some(".+"),
+                TIER_LABEL,
+                self.config.unclassified_tier(),
             ));
-        if self.known_channels().is_empty() {
-            return block;
-        }
-        block
-            .comment("A pod that declares channels may name each line's channel in the line.")
-            .block(copy_rule(&declared, Some("(.+)"), DECLARED_LABEL))
-    }
-
-    fn classify(&self) -> Block {
-        let receivers = self
-            .tiers
-            .iter()
-            .map(|tier| Expr::code(format!("loki.process.{}.receiver", tier_label(tier))))
-            .collect();
-        let mut block =
-            Block::component("loki.process", "classify").attr("forward_to", Expr::List(receivers));
-        let known = self.known_channels();
-        if !known.is_empty() {
-            block = block
-                .block(self.line_channel(&known))
-                .block(label_drop(&[DECLARED_LABEL, LINE_LABEL]));
-        }
-        block = block
-            .comment("Every line starts in the default tier; a route names the lines it moves.")
-            .block(set_tier(&self.config.default_tier));
         for tier in &self.tiers {
             let channels = self.routed_channels(&tier.name);
             if !channels.is_empty() {
-                let selector = selector(&self.config.labels.channel, &channels);
-                let route = Block::inner("stage.match")
-                    .attr("selector", Expr::str(selector))
-                    .block(set_tier(&tier.name));
-                block = block.block(route);
+                let only_these = channel_list_regex(&channels);
+                block = block.block(set_rule(
+                    &[&declared],
+                    Some(&only_these),
+                    TIER_LABEL,
+                    &tier.name,
+                ));
             }
         }
         block
     }
 
-    /// Reads a line's own channel, for pods that declare channels, and takes it when it is
-    /// one of the `known` channels.
-    fn line_channel(&self, known: &[&str]) -> Block {
+    /// CRI parsing, multi-line joining, the line's own channel, and the drop of every line
+    /// another tier owns.
+    fn tier_process(&self, tier: &Tier) -> Block {
+        let others: Vec<&str> = self
+            .tiers
+            .iter()
+            .map(|other| other.name.as_str())
+            .filter(|other| *other != tier.name)
+            .collect();
+        let mut block = Block::component("loki.process", &tier_label(tier))
+            .attr(
+                "forward_to",
+                Expr::List(vec![Expr::code(entry_point(tier))]),
+            )
+            .comment("containerd's format: time, stream, partial flag, then the line.")
+            .block(Block::inner("stage.cri"))
+            .comment("A stack trace joins the line that starts it, per container stream.")
+            .block(
+                Block::inner("stage.multiline")
+                    .attr("firstline", Expr::str(&self.config.lines.first_line)),
+            )
+            .block(self.line_channel());
+        if !others.is_empty() {
+            block = block.block(
+                Block::inner("stage.match")
+                    .attr("selector", Expr::str(selector(TIER_LABEL, &others)))
+                    .attr("action", Expr::str("drop"))
+                    .attr("drop_counter_reason", Expr::str("routed_to_another_tier")),
+            );
+        }
+        block.block(label_drop(&[
+            FILE_LABEL,
+            DECLARED_LABEL,
+            LINE_LABEL,
+            TIER_LABEL,
+        ]))
+    }
+
+    /// For lines of declared pods: reads the channel the line names and, when its pod
+    /// declares that channel and a route names it, moves the line to the route's tier.
+    fn line_channel(&self) -> Block {
         let lines = &self.config.lines;
         let parse = match lines.format {
             // A quoted JMESPath identifier: the field name is taken literally.
@@ -224,49 +287,44 @@ impl<'a> Plan<'a> {
                 Expr::Object(vec![(LINE_CHANNEL.to_owned(), Expr::str(&lines.field))]),
             ),
         };
-        // A line without the field keeps the channel its pod declared: the labels stage
-        // skips values the parser did not find.
-        let take = Block::inner("stage.match")
-            .attr("selector", Expr::str(selector(LINE_LABEL, known)))
-            .block(labels_from_line(&self.config.labels.channel));
-        Block::inner("stage.match")
+        let mut block = Block::inner("stage.match")
             .attr("selector", Expr::str(selector(DECLARED_LABEL, &[".+"])))
             .block(parse)
-            .block(labels_from_line(LINE_LABEL))
-            .block(take)
-    }
-
-    /// Keeps only the lines `classify` gave this tier.
-    fn tier_filter(&self, tier: &Tier) -> Block {
-        let others: Vec<&str> = self
-            .tiers
-            .iter()
-            .map(|other| other.name.as_str())
-            .filter(|other| *other != tier.name)
-            .collect();
-        let mut block = Block::component("loki.process", &tier_label(tier)).attr(
-            "forward_to",
-            Expr::List(vec![Expr::code(entry_point(tier))]),
-        );
-        if !others.is_empty() {
+            .block(Block::inner("stage.labels").attr(
+                "values",
+                Expr::Object(vec![(LINE_LABEL.to_owned(), Expr::str(LINE_CHANNEL))]),
+            ));
+        for (channel, tier) in self.channel_tiers() {
+            let declared_by_pod =
+                format!("(.*[{CHANNEL_SEPARATOR}])?{channel}([{CHANNEL_SEPARATOR}].*)?");
+            let selector = format!(
+                "{{{LINE_LABEL}={}, {DECLARED_LABEL}=~{}}}",
+                crate::alloy::quote(channel),
+                crate::alloy::quote(&declared_by_pod)
+            );
+            let labels = vec![
+                (self.config.labels.channel.clone(), Expr::str(channel)),
+                (TIER_LABEL.to_owned(), Expr::str(tier)),
+            ];
             block = block.block(
                 Block::inner("stage.match")
-                    .attr("selector", Expr::str(selector(TIER_LABEL, &others)))
-                    .attr("action", Expr::str("drop"))
-                    .attr("drop_counter_reason", Expr::str("routed_to_another_tier")),
+                    .attr("selector", Expr::str(selector))
+                    .block(
+                        Block::inner("stage.static_labels").attr("values", Expr::Object(labels)),
+                    ),
             );
         }
-        block.block(label_drop(&[TIER_LABEL]))
+        block
     }
 }
 
 /// Component labels of a tier carry a prefix so that no tier name can collide with the
-/// fixed labels (`pods`, `classify`).
+/// fixed labels (`pods`).
 fn tier_label(tier: &Tier) -> String {
     format!("tier_{}", tier.name)
 }
 
-/// The receiver a tier's filtered lines go to.
+/// The receiver a tier's kept lines go to.
 fn entry_point(tier: &Tier) -> String {
     let label = tier_label(tier);
     match tier.destination() {
@@ -278,7 +336,10 @@ fn entry_point(tier: &Tier) -> String {
 fn destination(tier: &Tier) -> Vec<Item> {
     match tier.destination() {
         Some(Destination::Loki(loki)) => described(
-            &format!("Tier {}: pushes to Loki.", tier.name),
+            &format!(
+                "Tier {}: pushes to Loki. A full queue makes this tier's reader wait.",
+                tier.name
+            ),
             loki_write(tier, loki),
         ),
         Some(Destination::S3(s3)) => s3_chain(tier, s3),
@@ -294,25 +355,40 @@ fn loki_write(tier: &Tier, loki: &LokiDestination) -> Block {
     Block::component("loki.write", &tier_label(tier)).block(endpoint)
 }
 
-/// Loki entries → OpenTelemetry logs → batches → S3 objects.
+/// How long archive lines wait to share an upload: few, large S3 objects.
+const ARCHIVE_FLUSH: &str = "60s";
+
+/// Loki entries → OpenTelemetry logs → an on-disk queue → gzip objects in S3.
 fn s3_chain(tier: &Tier, s3: &S3Destination) -> Vec<Item> {
     let label = tier_label(tier);
-    let receiver = Block::component("otelcol.receiver.loki", &label).block(logs_output(&format!(
-        "otelcol.processor.batch.{label}.input"
-    )));
-    let batch = Block::component("otelcol.processor.batch", &label)
-        .attr("timeout", Expr::str("60s"))
-        .block(logs_output(&format!(
-            "otelcol.exporter.awss3.{label}.input"
-        )));
+    let receiver =
+        Block::component("otelcol.receiver.loki", &label).block(Block::inner("output").attr(
+            "logs",
+            Expr::List(vec![Expr::code(format!(
+                "otelcol.exporter.awss3.{label}.input"
+            ))]),
+        ));
+    let storage = Block::component("otelcol.storage.file", &label);
     let mut uploader = Block::inner("s3_uploader")
         .attr("region", Expr::str(&s3.region))
         .attr("s3_bucket", Expr::str(&s3.bucket))
-        .attr("s3_prefix", Expr::str(&s3.prefix));
+        .attr("s3_prefix", Expr::str(&s3.prefix))
+        .attr("s3_partition_format", Expr::str(PARTITION_FORMAT))
+        .attr("s3_partition_timezone", Expr::str("UTC"))
+        .attr("compression", Expr::str("gzip"));
     if let Some(role) = &s3.role_arn {
         uploader = uploader.attr("role_arn", Expr::str(role));
     }
-    let exporter = Block::component("otelcol.exporter.awss3", &label).block(uploader);
+    let queue = Block::inner("sending_queue")
+        .attr(
+            "storage",
+            Expr::code(format!("otelcol.storage.file.{label}.handler")),
+        )
+        .attr("block_on_overflow", Expr::code("true"))
+        .block(Block::inner("batch").attr("flush_timeout", Expr::str(ARCHIVE_FLUSH)));
+    let exporter = Block::component("otelcol.exporter.awss3", &label)
+        .block(uploader)
+        .block(queue);
     let mut items = described(
         &format!(
             "Tier {}: Loki entries become OpenTelemetry logs; labels become attributes.",
@@ -321,8 +397,8 @@ fn s3_chain(tier: &Tier, s3: &S3Destination) -> Vec<Item> {
         receiver,
     );
     items.extend(described(
-        "Fewer, larger S3 objects: one upload per batch instead of one per push.",
-        batch,
+        "The archive's queue on the node's disk: it survives a restarted or replaced pod.",
+        storage,
     ));
     items.extend(encryption_note(s3));
     items.push(Item::Block(exporter));
@@ -344,84 +420,72 @@ fn encryption_note(s3: &S3Destination) -> Vec<Item> {
     };
     [
         "EXPERIMENTAL component: Alloy must run with --stability.level=experimental.".to_owned(),
-        format!("Encryption at rest: {scheme}."),
-        "The exporter has no server-side encryption argument: the bucket's default".to_owned(),
-        "encryption must enforce it.".to_owned(),
+        format!("Encryption at rest: {scheme}, by the bucket's default encryption:"),
+        "the exporter sends no encryption header, so S3 applies the bucket default.".to_owned(),
+        format!("Keys: <prefix>/{PARTITION_FORMAT} (UTC)/<object>.json.gz."),
     ]
     .into_iter()
     .map(Item::Comment)
     .collect()
 }
 
+/// Only this node's pods: the API server filters them, so each Alloy pod watches its own
+/// node's pods instead of every pod in the cluster.
 fn discovery() -> Block {
-    Block::component("discovery.kubernetes", "pods").attr("role", Expr::str("pod"))
-}
-
-fn source() -> Block {
-    Block::component("loki.source.kubernetes", "pods")
-        .attr("targets", Expr::code("discovery.relabel.pods.output"))
-        .attr(
-            "forward_to",
-            Expr::List(vec![Expr::code("loki.process.classify.receiver")]),
+    Block::component("discovery.kubernetes", "pods")
+        .attr("role", Expr::str("pod"))
+        .block(
+            Block::inner("selectors")
+                .attr("role", Expr::str("pod"))
+                .attr(
+                    "field",
+                    Expr::code(format!("\"spec.nodeName=\" + sys.env(\"{NODE_ENV}\")")),
+                ),
         )
 }
 
-/// Keeps the pods scheduled on this Alloy's node. The Alloy Helm chart sets `HOSTNAME` to
-/// the node name (`spec.nodeName`). `keepequal` compares exactly, where a `keep` regex would
-/// let the dots of a node name match any character.
-fn node_local_rules() -> Vec<Item> {
-    vec![
-        Item::Comment(
-            "Only the pods of this node: Alloy runs as a DaemonSet, one per node.".into(),
-        ),
-        Item::Block(
-            Block::inner("rule")
-                .attr("target_label", Expr::str("__tmp_node"))
-                .attr("replacement", Expr::code("sys.env(\"HOSTNAME\")")),
-        ),
-        Item::Block(
-            Block::inner("rule")
-                .attr("action", Expr::str("keepequal"))
-                .attr(
-                    "source_labels",
-                    Expr::List(vec![Expr::str("__meta_kubernetes_pod_node_name")]),
-                )
-                .attr("target_label", Expr::str("__tmp_node")),
-        ),
-    ]
+fn file_match() -> Block {
+    Block::component("local.file_match", "pods")
+        .attr("path_targets", Expr::code("discovery.relabel.pods.output"))
 }
 
-/// A relabel rule copying a label (or the part the regex captures) to another.
-fn copy_rule(source: &str, regex: Option<&str>, target: &str) -> Block {
-    let mut rule = Block::inner("rule").attr("source_labels", Expr::List(vec![Expr::str(source)]));
+fn source(tier: &Tier) -> Block {
+    let label = tier_label(tier);
+    Block::component("loki.source.file", &label)
+        .attr("targets", Expr::code("local.file_match.pods.targets"))
+        .attr(
+            "forward_to",
+            Expr::List(vec![Expr::code(format!("loki.process.{label}.receiver"))]),
+        )
+}
+
+/// A relabel rule copying labels (or the part the regex captures) to another.
+fn copy_rule(sources: &[&str], regex: Option<&str>, target: &str) -> Block {
+    let mut rule = Block::inner("rule");
+    if !sources.is_empty() {
+        let sources = sources.iter().map(|source| Expr::str(*source)).collect();
+        rule = rule.attr("source_labels", Expr::List(sources));
+    }
     if let Some(regex) = regex {
         rule = rule.attr("regex", Expr::str(regex));
     }
     rule.attr("target_label", Expr::str(target))
 }
 
-fn logs_output(consumer: &str) -> Block {
-    Block::inner("output").attr("logs", Expr::List(vec![Expr::code(consumer)]))
+/// A relabel rule setting a label to a fixed value when the regex matches the sources.
+fn set_rule(sources: &[&str], regex: Option<&str>, target: &str, value: &str) -> Block {
+    copy_rule(sources, regex, target).attr("replacement", Expr::str(value))
 }
 
-fn set_tier(tier: &str) -> Block {
-    Block::inner("stage.static_labels").attr(
-        "values",
-        Expr::Object(vec![(TIER_LABEL.to_owned(), Expr::str(tier))]),
-    )
+/// Matches a pod label value made only of these channels: `a`, `a.b`, `b.a.b`, …
+fn channel_list_regex(channels: &[&str]) -> String {
+    let one = format!("({})", channels.join("|"));
+    format!("{one}([{CHANNEL_SEPARATOR}]{one})*")
 }
 
 fn label_drop(labels: &[&str]) -> Block {
     let labels = labels.iter().map(|label| Expr::str(*label)).collect();
     Block::inner("stage.label_drop").attr("values", Expr::List(labels))
-}
-
-/// Sets a label to the channel the line named.
-fn labels_from_line(label: &str) -> Block {
-    Block::inner("stage.labels").attr(
-        "values",
-        Expr::Object(vec![(label.to_owned(), Expr::str(LINE_CHANNEL))]),
-    )
 }
 
 /// `{label=~"a|b"}`. Only positive regex matchers: a line without the label never matches.
@@ -453,6 +517,7 @@ mod tests {
                 {"name": "audit", "loki": {"url": "http://audit:3100/loki/api/v1/push"}}
             ],
             "defaultTier": "l1",
+            "unclassifiedTier": "l2",
             "routes": {"l2": ["payment", "customer_pii"], "audit": ["admin_auth"], "l1": ["http"]}
         })
     }
@@ -466,40 +531,53 @@ mod tests {
     }
 
     #[test]
-    fn routes_to_the_default_tier_change_nothing() {
+    fn channels_are_listed_with_their_tiers() {
         let config = config(table());
         let plan = Plan::new(&config);
         assert_eq!(plan.routed_channels("l2"), ["customer_pii", "payment"]);
-        assert_eq!(plan.routed_channels("audit"), ["admin_auth"]);
-        assert!(plan.routed_channels("l1").is_empty(), "l1 is the default");
         assert_eq!(
-            plan.known_channels(),
-            ["admin_auth", "customer_pii", "http", "payment"]
+            plan.channel_tiers(),
+            [
+                ("admin_auth", "audit"),
+                ("customer_pii", "l2"),
+                ("http", "l1"),
+                ("payment", "l2")
+            ]
         );
     }
 
     #[test]
-    fn every_line_starts_in_the_default_tier_and_routes_move_it() {
+    fn discovery_sets_every_pods_tier_default_first() {
         let text = rendered(table());
-        let default = text.find("routing_tier = \"l1\"").unwrap();
-        let moved = text.find("routing_tier = \"l2\"").unwrap();
-        assert!(default < moved, "the default is set first");
-        assert!(text.contains(r#"selector = "{channel=~\"customer_pii|payment\"}""#));
-        assert!(text.contains(r#"selector = "{channel=~\"admin_auth\"}""#));
+        let default = text.find("replacement  = \"l1\"").unwrap();
+        let unclassified = text.find("replacement   = \"l2\"").unwrap();
+        assert!(default < unclassified, "{text}");
         assert!(
-            !text.contains(r#"{channel=~\"http\"}"#),
-            "no route to the default tier"
+            text.contains(
+                r#"regex         = "(customer_pii|payment)([.](customer_pii|payment))*""#
+            )
         );
+        assert!(text.contains(r#"regex         = "(http)([.](http))*""#));
     }
 
     #[test]
-    fn selectors_only_use_positive_regex_matchers() {
+    fn a_line_moves_only_to_a_channel_its_pod_declares() {
+        let text = rendered(table());
+        assert!(text.contains(
+            r#"selector = "{routing_line_channel=\"payment\", routing_channels=~\"(.*[.])?payment([.].*)?\"}""#
+        ), "{text}");
+    }
+
+    #[test]
+    fn selectors_only_use_positive_matchers() {
         // `!=` and `!~` also match a missing label: unlabelled lines would leak into tiers.
         let text = rendered(table());
-        let selectors: Vec<&str> = text.lines().filter(|l| l.contains("selector")).collect();
-        assert_eq!(selectors.len(), 7, "{selectors:#?}");
+        let selectors: Vec<&str> = text
+            .lines()
+            .filter(|l| l.trim_start().starts_with("selector "))
+            .collect();
+        assert_eq!(selectors.len(), 3 * (1 + 4 + 1), "{selectors:#?}");
         for selector in selectors {
-            assert!(selector.contains("=~"), "{selector}");
             assert!(
                 !selector.contains("!=") && !selector.contains("!~"),
                 "{selector}"
@@ -508,9 +586,10 @@ mod tests {
     }
 
     #[test]
-    fn each_tier_drops_the_lines_of_every_other_tier() {
+    fn each_tier_reads_on_its_own_and_drops_the_lines_of_every_other_tier() {
         let text = rendered(table());
         for (tier, others) in [("audit", "l1|l2"), ("l1", "audit|l2"), ("l2", "audit|l1")] {
+            assert!(text.contains(&format!("loki.source.file \"tier_{tier}\"")));
             let block = &text[text.find(&format!("loki.process \"tier_{tier}\"")).unwrap()..];
             let selector = format!(r#"selector            = "{{routing_tier=~\"{others}\"}}""#);
             assert!(block.contains(&selector), "{tier}: {block}");
@@ -521,53 +600,49 @@ mod tests {
     fn a_single_tier_needs_no_filter() {
         let text = rendered(json!({
             "tiers": [{"name": "only", "loki": {"url": "http://loki"}}],
-            "defaultTier": "only"
+            "defaultTier": "only",
+            "unclassifiedTier": "only"
         }));
         assert!(!text.contains("action              = \"drop\""));
-        assert!(
-            !text.contains("routing_channels"),
-            "no channel is known: lines name none"
-        );
         assert!(text.contains("loki.write \"tier_only\""));
     }
 
     #[test]
-    fn node_local_discovery_is_optional() {
+    fn discovery_is_scoped_to_the_node() {
         let text = rendered(table());
-        assert!(text.contains("replacement  = sys.env(\"HOSTNAME\")"));
-        assert!(text.contains("action        = \"keepequal\""));
-        let mut shared = table();
-        shared["alloy"] = json!({"nodeLocal": false});
-        let text = rendered(shared);
-        assert!(!text.contains("HOSTNAME") && !text.contains("keepequal"));
+        assert!(
+            text.contains(r#"field = "spec.nodeName=" + sys.env("NODE_NAME")"#),
+            "{text}"
+        );
+        assert!(text.contains(r#"replacement   = "/var/log/pods/*$1/*.log""#));
     }
 
     #[test]
-    fn s3_tiers_go_through_the_otel_bridge_and_say_they_are_experimental() {
+    fn s3_tiers_queue_on_disk_compress_and_partition() {
         let text = rendered(table());
         assert!(text.contains("forward_to = [otelcol.receiver.loki.tier_l2.receiver]"));
-        assert!(text.contains("logs = [otelcol.processor.batch.tier_l2.input]"));
         assert!(text.contains("logs = [otelcol.exporter.awss3.tier_l2.input]"));
+        assert!(text.contains("storage           = otelcol.storage.file.tier_l2.handler"));
+        assert!(text.contains("block_on_overflow = true"));
+        assert!(text.contains("compression           = \"gzip\""));
+        assert!(text.contains("s3_partition_format   = \"year=%Y/month=%m/day=%d/hour=%H\""));
         assert!(text.contains("--stability.level=experimental"));
-        assert!(text.contains("Encryption at rest: SSE-S3 (AES-256)."));
+        assert!(text.contains("Encryption at rest: SSE-S3 (AES-256)"));
         let mut loki_only = table();
         loki_only["tiers"].as_array_mut().unwrap().remove(0);
         loki_only["routes"].as_object_mut().unwrap().remove("l2");
+        loki_only["unclassifiedTier"] = json!("audit");
         let text = rendered(loki_only);
         assert!(!text.contains("experimental") && !text.contains("otelcol"));
     }
 
     #[test]
-    fn lines_may_only_name_channels_the_table_knows() {
-        let mut declared = table();
-        declared["workloads"] = json!([{"kind": "Job", "name": "j", "channels": ["cron"]}]);
-        declared["lines"] = json!({"format": "logfmt", "field": "chan"});
-        let text = rendered(declared);
-        assert!(text.contains(
-            r#"selector = "{routing_line_channel=~\"admin_auth|cron|customer_pii|http|payment\"}""#
-        ));
+    fn logfmt_lines_and_other_fields_are_read() {
+        let mut logfmt = table();
+        logfmt["lines"] = json!({"format": "logfmt", "field": "chan", "firstLine": "^\\["});
+        let text = rendered(logfmt);
         assert!(text.contains("routing_channel = \"chan\""));
-        assert!(text.contains("values = [\"routing_channels\", \"routing_line_channel\"]"));
+        assert!(text.contains(r#"firstline = "^\\[""#), "{text}");
         assert!(
             rendered(table()).contains(r#"routing_channel = "\"channel\"""#),
             "json"
@@ -579,7 +654,6 @@ mod tests {
         let mut reversed = table();
         reversed["tiers"].as_array_mut().unwrap().reverse();
         assert_eq!(rendered(table()), rendered(reversed));
-        assert_eq!(rendered(table()), rendered(table()));
     }
 
     #[test]

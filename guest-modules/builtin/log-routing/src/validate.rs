@@ -28,8 +28,8 @@ fn error(message: impl Into<String>, at: &FieldPath) -> Diagnostic {
 
 fn check_tiers(config: &LogRouting, with: &FieldPath, findings: &mut Vec<Diagnostic>) {
     let tiers = with.key("tiers");
-    if config.tiers.is_empty() {
-        findings.push(error("at least one tier is needed", &tiers));
+    if !config.collects() {
+        check_labels_only(config, with, findings);
         return;
     }
     let mut seen = BTreeSet::new();
@@ -44,18 +44,64 @@ fn check_tiers(config: &LogRouting, with: &FieldPath, findings: &mut Vec<Diagnos
         }
         check_destination(tier, &at, findings);
     }
-    let default = with.key("defaultTier");
-    if !seen.contains(config.default_tier.as_str()) {
-        findings.push(unknown_tier(&config.default_tier, &seen, &default));
+    let required = [
+        (
+            "defaultTier",
+            &config.default_tier,
+            "the tier of pods that declare no channel",
+        ),
+        (
+            "unclassifiedTier",
+            &config.unclassified_tier,
+            "the tier (L2, or a quarantine) of a declared pod's lines that name none of its channels",
+        ),
+    ];
+    for (field, value, meaning) in required {
+        match value {
+            None => findings.push(error(
+                format!("`{field}` is required with `tiers`: {meaning}"),
+                &with.key(field),
+            )),
+            Some(name) if !seen.contains(name.as_str()) => {
+                findings.push(unknown_tier(name, &seen, &with.key(field)));
+            }
+            Some(_) => {}
+        }
     }
     for tier in &config.tiers {
-        let unused = tier.name != config.default_tier && !config.routes.contains_key(&tier.name);
-        if unused {
+        let receives = Some(&tier.name) == config.default_tier.as_ref()
+            || Some(&tier.name) == config.unclassified_tier.as_ref()
+            || config.routes.contains_key(&tier.name);
+        if !receives {
             let message = format!(
-                "tier `{}` receives no logs: it is not the default tier and no route names it",
+                "tier `{}` receives no logs: no route names it and it is neither `defaultTier` nor `unclassifiedTier`",
                 tier.name
             );
             findings.push(Diagnostic::warning(message).at(&tiers));
+        }
+    }
+}
+
+/// A workload app's step: it labels pods and emits nothing else, so the routing fields
+/// would be ignored; saying so beats a silently dropped table.
+fn check_labels_only(config: &LogRouting, with: &FieldPath, findings: &mut Vec<Diagnostic>) {
+    if config.workloads.is_empty() {
+        findings.push(error(
+            "nothing to do: set `tiers` (the collector kit, in the monitoring app) or `workloads` (pod labels, in a workload app)",
+            with,
+        ));
+    }
+    let routing_fields = [
+        ("defaultTier", config.default_tier.is_some()),
+        ("unclassifiedTier", config.unclassified_tier.is_some()),
+        ("routes", !config.routes.is_empty()),
+    ];
+    for (field, set) in routing_fields {
+        if set {
+            findings.push(error(
+                format!("`{field}` only applies with `tiers` (the monitoring app's step)"),
+                &with.key(field),
+            ));
         }
     }
 }
@@ -125,7 +171,7 @@ fn check_routes(config: &LogRouting, with: &FieldPath, findings: &mut Vec<Diagno
     let mut claimed: BTreeMap<&str, &str> = BTreeMap::new();
     for (tier, channels) in &config.routes {
         let at = routes.key(tier);
-        if !known.contains(tier.as_str()) {
+        if config.collects() && !known.contains(tier.as_str()) {
             findings.push(unknown_tier(tier, &known, &at));
         }
         for (i, channel) in channels.iter().enumerate() {
@@ -160,28 +206,88 @@ fn check_labels(config: &LogRouting, with: &FieldPath, findings: &mut Vec<Diagno
 }
 
 fn check_lines(config: &LogRouting, with: &FieldPath, findings: &mut Vec<Diagnostic>) {
-    let field = &config.lines.field;
+    let lines = &config.lines;
+    let at = with.key("lines");
     // The field lands in a quoted JMESPath identifier or a logfmt key: keep it plain.
     let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
-    if field.is_empty() || !field.chars().all(plain) {
-        let message =
-            format!("`{field}` is not a valid line field: use letters, digits, `_`, `-` and `.`");
-        findings.push(error(message, &with.key("lines").key("field")));
+    if lines.field.is_empty() || !lines.field.chars().all(plain) {
+        let message = format!(
+            "`{}` is not a valid line field: use letters, digits, `_`, `-` and `.`",
+            lines.field
+        );
+        findings.push(error(message, &at.key("field")));
+    }
+    if !lines.first_line.starts_with('^') {
+        findings.push(error(
+            format!(
+                "`{}` must start with `^`: it matches the start of an entry's first line",
+                lines.first_line
+            ),
+            &at.key("firstLine"),
+        ));
     }
 }
 
 fn check_alloy(config: &LogRouting, with: &FieldPath, findings: &mut Vec<Diagnostic>) {
+    if !config.collects() {
+        return;
+    }
     let alloy = &config.alloy;
     let at = with.key("alloy");
     let names = [
         ("namespace", &alloy.namespace),
         ("configMap", &alloy.config_map),
         ("daemonSet", &alloy.daemon_set),
+        ("serviceAccount", &alloy.service_account),
     ];
     for (field, value) in names {
         if let Some(problem) = names::dns_subdomain_problem(value) {
             findings.push(error(problem, &at.key(field)));
         }
+    }
+    if alloy.image.trim().is_empty() {
+        findings.push(error("the Alloy image is empty", &at.key("image")));
+    }
+    if alloy
+        .role_arn
+        .as_ref()
+        .is_some_and(|role| !role.starts_with("arn:"))
+    {
+        findings.push(error(
+            "`roleArn` is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)",
+            &at.key("roleArn"),
+        ));
+    }
+    if !alloy.data_path().starts_with('/') {
+        findings.push(error(
+            "`dataPath` must be an absolute path on the node",
+            &at.key("dataPath"),
+        ));
+    }
+    if !alloy.resources.is_object() {
+        findings.push(error(
+            "`resources` must be a map (requests, limits)",
+            &at.key("resources"),
+        ));
+    }
+    if !alloy.tolerations.is_array() {
+        findings.push(error(
+            "`tolerations` must be a list",
+            &at.key("tolerations"),
+        ));
+    }
+    let writes_s3_without_role = alloy.role_arn.is_none()
+        && config
+            .tiers
+            .iter()
+            .any(|tier| tier.s3.as_ref().is_some_and(|s3| s3.role_arn.is_none()));
+    if writes_s3_without_role {
+        findings.push(
+            Diagnostic::warning(
+                "an S3 tier without `alloy.roleArn`: Alloy's service account gets no IRSA role, so uploads use whatever credentials the node has",
+            )
+            .at(at.key("roleArn")),
+        );
     }
 }
 
@@ -191,6 +297,9 @@ fn check_workloads(config: &LogRouting, with: &FieldPath, findings: &mut Vec<Dia
     for (i, workload) in config.workloads.iter().enumerate() {
         let at = workloads.index(i);
         check_workload(workload, &at, findings);
+        if config.collects() {
+            check_routed(config, workload, &at, findings);
+        }
         let identity = (&workload.kind, &workload.namespace, &workload.name);
         if !seen.insert(identity) {
             let message = format!(
@@ -198,6 +307,31 @@ fn check_workloads(config: &LogRouting, with: &FieldPath, findings: &mut Vec<Dia
                 workload.kind, workload.name
             );
             findings.push(error(message, &at));
+        }
+    }
+}
+
+/// A channel no route names classifies nothing: its lines go where the pod's other
+/// channels send them, or to the unclassified tier.
+fn check_routed(
+    config: &LogRouting,
+    workload: &Workload,
+    at: &FieldPath,
+    findings: &mut Vec<Diagnostic>,
+) {
+    let routed: BTreeSet<&str> = config
+        .routes
+        .values()
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    for (i, channel) in workload.channels.iter().enumerate() {
+        if !routed.contains(channel.as_str()) {
+            let message = format!(
+                "no route names channel `{channel}`: its lines go to the unclassified tier `{}` unless the pod's other channels all go to one tier",
+                config.unclassified_tier()
+            );
+            findings.push(Diagnostic::warning(message).at(at.key("channels").index(i)));
         }
     }
 }
@@ -257,7 +391,9 @@ mod tests {
                                       "encryption": {"type": "sse-kms", "kmsKeyId": "alias/l2"}}}
             ],
             "defaultTier": "l1",
-            "routes": {"l2": ["payment", "admin_auth", "customer_pii"]},
+            "unclassifiedTier": "l2",
+            "routes": {"l1": ["http"], "l2": ["payment", "admin_auth", "customer_pii"]},
+            "alloy": {"roleArn": "arn:aws:iam::123456789012:role/alloy-role"},
             "workloads": [{"kind": "Deployment", "name": "web", "channels": ["payment", "http"]}]
         })
     }
@@ -316,7 +452,7 @@ mod tests {
                 .as_array_mut()
                 .unwrap()
                 .push(json!({"name": "l3", "loki": {"url": "http://x"}}));
-            t["routes"]["l3"] = json!(["http", "payment"]);
+            t["routes"]["l3"] = json!(["cron", "payment"]);
         });
         assert_error(
             twice,
@@ -389,6 +525,7 @@ mod tests {
         let dash = with(table(), |t| {
             t["tiers"][0]["name"] = json!("l-1");
             t["defaultTier"] = json!("l-1");
+            t["routes"].as_object_mut().unwrap().remove("l1");
         });
         assert_error(dash, "with.tiers[0].name", "not a valid name");
         let twice = with(table(), |t| t["tiers"][1]["name"] = json!("l1"));
@@ -398,11 +535,71 @@ mod tests {
                 .iter()
                 .any(|(f, m, e)| *e && f == "with.tiers[1].name" && m.contains("defined twice"))
         );
-        let no_tiers = with(table(), |t| {
-            t["tiers"] = json!([]);
-            t["routes"] = json!({});
+    }
+
+    #[test]
+    fn tiers_need_an_explicit_default_and_unclassified_tier() {
+        for field in ["defaultTier", "unclassifiedTier"] {
+            let missing = with(table(), |t| {
+                t.as_object_mut().unwrap().remove(field);
+            });
+            assert_error(
+                missing,
+                &format!("with.{field}"),
+                "is required with `tiers`",
+            );
+        }
+        let unknown = with(table(), |t| t["unclassifiedTier"] = json!("quarantine"));
+        assert_error(
+            unknown,
+            "with.unclassifiedTier",
+            "unknown tier `quarantine`",
+        );
+    }
+
+    #[test]
+    fn a_workload_app_sets_only_workloads() {
+        let labels_only =
+            json!({"workloads": [{"kind": "Deployment", "name": "web", "channels": ["payment"]}]});
+        assert_eq!(findings(labels_only), []);
+        assert_error(json!({}), "with", "nothing to do");
+        let stray = json!({"routes": {"l2": ["payment"]},
+                           "workloads": [{"kind": "Job", "name": "j", "channels": ["x"]}]});
+        assert_error(stray, "with.routes", "only applies with `tiers`");
+    }
+
+    #[test]
+    fn a_declared_channel_no_route_names_is_a_warning() {
+        let unrouted = with(table(), |t| {
+            t["workloads"][0]["channels"] = json!(["payment", "cron"])
         });
-        assert_error(no_tiers, "with.tiers", "at least one tier");
+        let found = findings(unrouted);
+        assert!(
+            matches!(found.as_slice(), [(f, m, false)] if f == "with.workloads[0].channels[1]" && m.contains("unclassified tier `l2`")),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn the_kit_settings_are_checked() {
+        let role = with(table(), |t| t["alloy"]["roleArn"] = json!("alloy-role"));
+        assert_error(role, "with.alloy.roleArn", "not an IAM role ARN");
+        let path = with(table(), |t| t["alloy"]["dataPath"] = json!("var/lib/alloy"));
+        assert_error(path, "with.alloy.dataPath", "absolute");
+        let account = with(table(), |t| t["alloy"]["serviceAccount"] = json!("Alloy"));
+        assert_error(
+            account,
+            "with.alloy.serviceAccount",
+            "not a valid Kubernetes name",
+        );
+        let no_role = with(table(), |t| {
+            t["alloy"].as_object_mut().unwrap().remove("roleArn");
+        });
+        let found = findings(no_role);
+        assert!(
+            matches!(found.as_slice(), [(f, m, false)] if f == "with.alloy.roleArn" && m.contains("IRSA")),
+            "{found:?}"
+        );
     }
 
     #[test]
@@ -462,6 +659,8 @@ mod tests {
     fn line_fields_and_alloy_names_are_checked() {
         let field = with(table(), |t| t["lines"] = json!({"field": "a b"}));
         assert_error(field, "with.lines.field", "not a valid line field");
+        let first = with(table(), |t| t["lines"] = json!({"firstLine": "[^ ]"}));
+        assert_error(first, "with.lines.firstLine", "must start with `^`");
         let namespace = with(table(), |t| t["alloy"] = json!({"namespace": "Monitoring"}));
         assert_error(
             namespace,
@@ -484,19 +683,20 @@ mod tests {
         assert_error(typo, "with", "unknown field `defaultTeir`");
         let snake = with(table(), |t| t["alloy"] = json!({"config_map": "x"}));
         assert_error(snake, "with", "unknown field `config_map`");
-        assert_error(json!({}), "with", "missing field `tiers`");
     }
 
     #[test]
     fn defaults_are_the_documented_ones() {
         let config: LogRouting = serde_json::from_value(table()).unwrap();
         assert_eq!(config.labels.channel, "channel");
-        assert_eq!(config.labels.pod, "argocd-wasm-plugin.io/log-channels");
+        assert_eq!(config.labels.pod, "log-channel");
+        assert_eq!(config.lines.first_line, r"^[^\s#]");
         assert_eq!(config.lines.field, "channel");
         assert_eq!(config.lines.format, crate::config::LineFormat::Json);
         assert_eq!(config.alloy.namespace, "monitoring");
         assert_eq!(config.alloy.config_map, "alloy-config");
         assert_eq!(config.alloy.daemon_set, "alloy");
-        assert!(config.alloy.node_local);
+        assert_eq!(config.alloy.service_account, "alloy");
+        assert_eq!(config.alloy.data_path(), "/var/lib/alloy/monitoring-alloy");
     }
 }

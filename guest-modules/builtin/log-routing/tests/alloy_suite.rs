@@ -1,10 +1,13 @@
 //! The generated Alloy config, checked from the outside: parsed and checked against the
-//! components' reference (`check`), run line by line through an evaluator of its routing
+//! components' reference (`check`), run through an evaluator of its collection and routing
 //! (`eval`), compared byte for byte with golden files (`golden`, `UPDATE_GOLDEN=1`
-//! rewrites them), and exercised over randomized routing tables (`variants`).
+//! rewrites them), every line class of the fail-closed rules (`classes`), and randomized
+//! routing tables (`variants`).
 
 #[path = "suite/check.rs"]
 mod check;
+#[path = "suite/classes.rs"]
+mod classes;
 #[path = "suite/eval.rs"]
 mod eval;
 #[path = "suite/golden.rs"]

@@ -3,10 +3,10 @@
 //! ones present, none twice), references that name a defined component and one of its
 //! exports of the right type, known standard library calls, and no component left unused.
 //!
-//! The argument and block names come from Grafana Alloy's reference pages of each
-//! component (discovery.kubernetes, discovery.relabel, loki.source.kubernetes,
-//! loki.process, loki.write, otelcol.receiver.loki, otelcol.processor.batch,
-//! otelcol.exporter.awss3).
+//! The argument and block names come from Grafana Alloy's reference pages and component
+//! sources of the release the kit runs (v1.18.1): discovery.kubernetes, discovery.relabel,
+//! local.file_match, loki.source.file, loki.process, loki.write, otelcol.receiver.loki,
+//! otelcol.storage.file, otelcol.exporter.awss3.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -19,6 +19,7 @@ enum Kind {
     LogsReceiver,
     OtelConsumer,
     Rules,
+    StorageHandler,
 }
 
 struct Schema {
@@ -37,15 +38,46 @@ const fn schema(attrs: &'static [&'static str], required: &'static [&'static str
     }
 }
 
+/// A component's stability in Alloy: Alloy refuses a config using a component below its
+/// `--stability.level`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Stability {
+    Experimental,
+    PublicPreview,
+    GenerallyAvailable,
+}
+
+impl Stability {
+    /// The level a `--stability.level` value admits; Alloy's default is GA.
+    pub fn from_flag(value: Option<&str>) -> Self {
+        match value {
+            Some("experimental") => Self::Experimental,
+            Some("public-preview") => Self::PublicPreview,
+            None | Some("generally-available") => Self::GenerallyAvailable,
+            Some(other) => panic!("`--stability.level={other}` is not a level Alloy knows"),
+        }
+    }
+
+    /// The `--stability.level` value that admits this level.
+    pub fn flag_value(self) -> &'static str {
+        match self {
+            Self::Experimental => "experimental",
+            Self::PublicPreview => "public-preview",
+            Self::GenerallyAvailable => "generally-available",
+        }
+    }
+}
+
 struct Component {
     name: &'static str,
+    stability: Stability,
     schema: &'static Schema,
     exports: &'static [(&'static str, Kind)],
 }
 
 static SELECTORS: Schema = schema(&["role", "label", "field"], &["role"]);
 static NAMESPACES: Schema = schema(&["own_namespace", "names"], &[]);
-static ATTACH_METADATA: Schema = schema(&["node"], &[]);
+static ATTACH_METADATA: Schema = schema(&["node", "namespace"], &[]);
 static DISCOVERY_KUBERNETES: Schema = Schema {
     attrs: &["role", "api_server", "kubeconfig_file"],
     required: &["role"],
@@ -76,11 +108,32 @@ static DISCOVERY_RELABEL: Schema = Schema {
     required_blocks: &[],
 };
 
-static CLUSTERING: Schema = schema(&["enabled"], &["enabled"]);
-static SOURCE_KUBERNETES: Schema = Schema {
-    attrs: &["targets", "forward_to"],
+static FILE_MATCH: Schema = schema(
+    &["path_targets", "ignore_older_than", "sync_period"],
+    &["path_targets"],
+);
+
+static DECOMPRESSION: Schema = schema(
+    &["enabled", "format", "initial_delay"],
+    &["enabled", "format"],
+);
+static FILE_WATCH: Schema = schema(&["min_poll_frequency", "max_poll_frequency"], &[]);
+static SOURCE_FILE_MATCH: Schema = schema(&["enabled", "ignore_older_than", "sync_period"], &[]);
+static SOURCE_FILE: Schema = Schema {
+    attrs: &[
+        "targets",
+        "forward_to",
+        "encoding",
+        "legacy_positions_file",
+        "on_positions_file_error",
+        "tail_from_end",
+    ],
     required: &["targets", "forward_to"],
-    blocks: &[("clustering", &CLUSTERING)],
+    blocks: &[
+        ("decompression", &DECOMPRESSION),
+        ("file_watch", &FILE_WATCH),
+        ("file_match", &SOURCE_FILE_MATCH),
+    ],
     required_blocks: &[],
 };
 
@@ -90,6 +143,18 @@ static STAGE_MATCH: Schema = Schema {
     blocks: STAGES,
     required_blocks: &[],
 };
+static STAGE_CRI: Schema = schema(
+    &[
+        "max_partial_lines",
+        "max_partial_line_size",
+        "max_partial_line_size_truncate",
+    ],
+    &[],
+);
+static STAGE_MULTILINE: Schema = schema(
+    &["firstline", "max_lines", "max_wait_time", "trim_newlines"],
+    &["firstline"],
+);
 static STAGE_JSON: Schema = schema(
     &["expressions", "source", "drop_malformed"],
     &["expressions"],
@@ -99,6 +164,8 @@ static STAGE_LABELS: Schema = schema(&["values", "source_type"], &["values"]);
 static STAGE_LABEL_DROP: Schema = schema(&["values"], &[]);
 static STAGE_STATIC_LABELS: Schema = schema(&["values"], &[]);
 static STAGES: &[(&str, &Schema)] = &[
+    ("stage.cri", &STAGE_CRI),
+    ("stage.multiline", &STAGE_MULTILINE),
     ("stage.match", &STAGE_MATCH),
     ("stage.json", &STAGE_JSON),
     ("stage.logfmt", &STAGE_LOGFMT),
@@ -145,17 +212,35 @@ static RECEIVER_LOKI: Schema = Schema {
     blocks: &[("output", &OUTPUT)],
     required_blocks: &["output"],
 };
-static PROCESSOR_BATCH: Schema = Schema {
+
+static COMPACTION: Schema = schema(
+    &[
+        "check_interval",
+        "cleanup_on_start",
+        "directory",
+        "max_transaction_size",
+        "on_rebound",
+        "on_start",
+        "rebound_needed_threshold_mib",
+        "rebound_trigger_threshold_mib",
+    ],
+    &[],
+);
+static DEBUG_METRICS: Schema = schema(&["disable_high_cardinality_metrics"], &[]);
+static STORAGE_FILE: Schema = Schema {
     attrs: &[
+        "create_directory",
+        "directory",
+        "directory_permissions",
+        "fsync",
         "timeout",
-        "send_batch_size",
-        "send_batch_max_size",
-        "metadata_keys",
-        "metadata_cardinality_limit",
     ],
     required: &[],
-    blocks: &[("output", &OUTPUT)],
-    required_blocks: &["output"],
+    blocks: &[
+        ("compaction", &COMPACTION),
+        ("debug_metrics", &DEBUG_METRICS),
+    ],
+    required_blocks: &[],
 };
 
 static S3_UPLOADER: Schema = schema(
@@ -163,7 +248,9 @@ static S3_UPLOADER: Schema = schema(
         "region",
         "s3_bucket",
         "s3_prefix",
+        "s3_base_prefix",
         "s3_partition_format",
+        "s3_partition_timezone",
         "role_arn",
         "file_prefix",
         "endpoint",
@@ -172,18 +259,37 @@ static S3_UPLOADER: Schema = schema(
         "compression",
         "acl",
         "storage_class",
+        "unique_key_func_name",
+        "retry_mode",
+        "retry_max_attempts",
+        "retry_max_backoff",
     ],
     &["s3_bucket", "s3_prefix"],
 );
 static MARSHALER: Schema = schema(&["type"], &[]);
-static DEBUG_METRICS: Schema = schema(&["disable_high_cardinality_metrics"], &[]);
+static QUEUE_BATCH: Schema = schema(&["flush_timeout", "min_size", "max_size", "sizer"], &[]);
+static SENDING_QUEUE: Schema = Schema {
+    attrs: &[
+        "enabled",
+        "num_consumers",
+        "queue_size",
+        "block_on_overflow",
+        "sizer",
+        "wait_for_result",
+        "storage",
+    ],
+    required: &[],
+    blocks: &[("batch", &QUEUE_BATCH)],
+    required_blocks: &[],
+};
 static EXPORTER_AWSS3: Schema = Schema {
-    attrs: &["encoding", "encoding_file_ext", "timeout"],
+    attrs: &["timeout"],
     required: &[],
     blocks: &[
         ("s3_uploader", &S3_UPLOADER),
         ("marshaler", &MARSHALER),
         ("debug_metrics", &DEBUG_METRICS),
+        ("sending_queue", &SENDING_QUEUE),
     ],
     required_blocks: &["s3_uploader"],
 };
@@ -191,41 +297,55 @@ static EXPORTER_AWSS3: Schema = Schema {
 static COMPONENTS: &[Component] = &[
     Component {
         name: "discovery.kubernetes",
+        stability: Stability::GenerallyAvailable,
         schema: &DISCOVERY_KUBERNETES,
         exports: &[("targets", Kind::Targets)],
     },
     Component {
         name: "discovery.relabel",
+        stability: Stability::GenerallyAvailable,
         schema: &DISCOVERY_RELABEL,
         exports: &[("output", Kind::Targets), ("rules", Kind::Rules)],
     },
     Component {
-        name: "loki.source.kubernetes",
-        schema: &SOURCE_KUBERNETES,
+        name: "local.file_match",
+        stability: Stability::GenerallyAvailable,
+        schema: &FILE_MATCH,
+        exports: &[("targets", Kind::Targets)],
+    },
+    Component {
+        name: "loki.source.file",
+        stability: Stability::GenerallyAvailable,
+        schema: &SOURCE_FILE,
         exports: &[],
     },
     Component {
         name: "loki.process",
+        stability: Stability::GenerallyAvailable,
         schema: &LOKI_PROCESS,
         exports: &[("receiver", Kind::LogsReceiver)],
     },
     Component {
         name: "loki.write",
+        stability: Stability::GenerallyAvailable,
         schema: &LOKI_WRITE,
         exports: &[("receiver", Kind::LogsReceiver)],
     },
     Component {
         name: "otelcol.receiver.loki",
+        stability: Stability::GenerallyAvailable,
         schema: &RECEIVER_LOKI,
         exports: &[("receiver", Kind::LogsReceiver)],
     },
     Component {
-        name: "otelcol.processor.batch",
-        schema: &PROCESSOR_BATCH,
-        exports: &[("input", Kind::OtelConsumer)],
+        name: "otelcol.storage.file",
+        stability: Stability::PublicPreview,
+        schema: &STORAGE_FILE,
+        exports: &[("handler", Kind::StorageHandler)],
     },
     Component {
         name: "otelcol.exporter.awss3",
+        stability: Stability::Experimental,
         schema: &EXPORTER_AWSS3,
         exports: &[("input", Kind::OtelConsumer)],
     },
@@ -238,7 +358,8 @@ const CONSTANTS: &[&str] = &["constants.hostname", "constants.os", "constants.ar
 /// What an argument consumes: a single value of a kind, or a list of them.
 fn consumes(block: &str, attr: &str) -> Option<(Kind, bool)> {
     match (block, attr) {
-        (_, "targets") => Some((Kind::Targets, false)),
+        (_, "targets" | "path_targets") => Some((Kind::Targets, false)),
+        ("sending_queue", "storage") => Some((Kind::StorageHandler, false)),
         (_, "forward_to") => Some((Kind::LogsReceiver, true)),
         ("output", "logs" | "metrics" | "traces") => Some((Kind::OtelConsumer, true)),
         _ => None,
@@ -251,6 +372,19 @@ pub struct Checked {
 }
 
 impl Checked {
+    /// The least stable component the file uses: what `--stability.level` must admit.
+    pub fn least_stability(&self) -> Stability {
+        self.statements
+            .iter()
+            .filter_map(|stmt| match stmt {
+                Stmt::Block { name, .. } => COMPONENTS.iter().find(|c| c.name == name),
+                Stmt::Attr { .. } => None,
+            })
+            .map(|component| component.stability)
+            .min()
+            .unwrap_or(Stability::GenerallyAvailable)
+    }
+
     /// The top-level block defining `type.label`.
     pub fn component(&self, id: &str) -> Option<&Stmt> {
         self.statements
@@ -504,44 +638,61 @@ mod tests {
 
     const VALID: &str = r#"
 discovery.kubernetes "pods" {
-  role = "pod"
+	role = "pod"
+
+	selectors {
+		role  = "pod"
+		field = "spec.nodeName=" + sys.env("NODE_NAME")
+	}
 }
 
 discovery.relabel "pods" {
-  targets = discovery.kubernetes.pods.targets
+	targets = discovery.kubernetes.pods.targets
 
-  rule {
-    target_label = "__tmp_node"
-    replacement  = sys.env("HOSTNAME")
-  }
+	rule {
+		source_labels = ["__meta_kubernetes_pod_uid"]
+		target_label  = "__path__"
+	}
 }
 
-loki.source.kubernetes "pods" {
-  targets    = discovery.relabel.pods.output
-  forward_to = [loki.process.p.receiver]
+local.file_match "pods" {
+	path_targets = discovery.relabel.pods.output
+}
+
+loki.source.file "pods" {
+	targets    = local.file_match.pods.targets
+	forward_to = [loki.process.p.receiver]
 }
 
 loki.process "p" {
-  forward_to = [loki.write.w.receiver, otelcol.receiver.loki.r.receiver]
+	forward_to = [loki.write.w.receiver, otelcol.receiver.loki.r.receiver]
+
+	stage.cri { }
 }
 
 loki.write "w" {
-  endpoint {
-    url = "http://loki"
-  }
+	endpoint {
+		url = "http://loki"
+	}
 }
 
 otelcol.receiver.loki "r" {
-  output {
-    logs = [otelcol.exporter.awss3.s.input]
-  }
+	output {
+		logs = [otelcol.exporter.awss3.s.input]
+	}
 }
 
+otelcol.storage.file "q" { }
+
 otelcol.exporter.awss3 "s" {
-  s3_uploader {
-    s3_bucket = "b"
-    s3_prefix = "p"
-  }
+	s3_uploader {
+		s3_bucket = "b"
+		s3_prefix = "p"
+	}
+
+	sending_queue {
+		storage = otelcol.storage.file.q.handler
+	}
 }
 "#;
 
@@ -571,7 +722,7 @@ otelcol.exporter.awss3 "s" {
                 .iter()
                 .any(|p| p.contains("exports no `receiver`"))
         );
-        let wrong_kind = VALID.replace("discovery.relabel.pods.output", "loki.process.p.receiver");
+        let wrong_kind = VALID.replace("local.file_match.pods.targets", "loki.process.p.receiver");
         assert!(
             problems(&wrong_kind)
                 .iter()
@@ -609,13 +760,13 @@ otelcol.exporter.awss3 "s" {
 
     #[test]
     fn reports_unused_and_duplicate_components_and_bad_labels() {
-        let unused = format!("{VALID}\nloki.write \"spare\" {{\n}}\n");
+        let unused = format!("{VALID}\nloki.write \"spare\" {{ }}\n");
         assert!(
             problems(&unused)
                 .iter()
                 .any(|p| p.contains("loki.write.spare is defined but nothing uses it"))
         );
-        let twice = format!("{VALID}\nloki.write \"w\" {{\n}}\n");
+        let twice = format!("{VALID}\nloki.write \"w\" {{ }}\n");
         assert!(problems(&twice).iter().any(|p| p.contains("defined twice")));
         let label = VALID.replace("loki.write \"w\"", "loki.write \"w-1\"");
         assert!(

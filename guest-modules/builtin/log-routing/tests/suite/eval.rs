@@ -1,15 +1,20 @@
-//! Runs one log line of one pod through a parsed Alloy file, the way Alloy would: pod
-//! discovery, relabel rules, the source's label filtering, every `loki.process` stage the
-//! module emits, and the hops to the sinks. It reads only the text, so it tests what the
-//! config says, not what the module meant.
+//! Runs a container's output through a parsed Alloy file, the way Alloy on one node would:
+//! pod discovery with its field selector, relabel rules, file globbing over the node's
+//! /var/log/pods, one reader per `loki.source.file`, every `loki.process` stage the module
+//! emits (CRI parsing with partial lines, multi-line joining per stream), and the hops to
+//! the sinks. It reads only the text, so it tests what the config says, not what the
+//! module meant.
 //!
 //! It knows exactly the components and stages the module generates, with the semantics of
-//! Alloy's reference: relabel regexes are anchored, a `replace` that yields an empty value
-//! removes the target label, a missing label matches as the empty string, `stage.labels`
-//! skips values the parser did not find. Anything else panics, so a new stage in the
+//! Alloy's reference and sources: relabel regexes are anchored, a `replace` that yields an
+//! empty value removes the target label, a missing label matches as the empty string,
+//! `stage.labels` skips values the parser did not find, `stage.multiline` passes lines
+//! through until a stream's first start line and flushes a block at the next one (the end
+//! of the output stands for `max_wait_time`). Anything else panics, so a new stage in the
 //! generator needs a matching rule here before the tests pass.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 
 use regex::Regex;
 
@@ -18,20 +23,53 @@ use crate::syntax::{Expr, Stmt};
 
 pub type Labels = BTreeMap<String, String>;
 
-/// A pod as discovery.kubernetes sees it.
+/// A pod with one container, as discovery.kubernetes and the kubelet see it.
+#[derive(Clone, Copy)]
 pub struct Pod<'a> {
     pub namespace: &'a str,
     pub name: &'a str,
+    pub uid: &'a str,
     pub container: &'a str,
     pub node: &'a str,
     pub labels: &'a [(&'a str, &'a str)],
 }
 
-/// A line that reached a sink (`loki.write.…` or `otelcol.exporter.awss3.…`).
+impl Pod<'_> {
+    /// The file the kubelet writes the container's first run to.
+    pub fn log_file(&self) -> String {
+        format!(
+            "/var/log/pods/{}_{}_{}/{}/0.log",
+            self.namespace, self.name, self.uid, self.container
+        )
+    }
+}
+
+/// A line of the container's log file, before the CRI stage reads it.
+pub struct Written<'a> {
+    pub stream: &'a str,
+    /// `P` for a partial line the runtime split, `F` for the full (last) part.
+    pub flag: &'a str,
+    pub content: &'a str,
+}
+
+/// Lines written to stdout, whole.
+pub fn stdout<'a>(lines: &[&'a str]) -> Vec<Written<'a>> {
+    lines
+        .iter()
+        .map(|content| Written {
+            stream: "stdout",
+            flag: "F",
+            content,
+        })
+        .collect()
+}
+
+/// An entry that reached a sink (`loki.write.…` or `otelcol.exporter.awss3.…`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Delivery {
     pub sink: String,
     pub labels: Labels,
+    pub line: String,
 }
 
 #[derive(Debug, Clone)]
@@ -44,32 +82,47 @@ struct Entry {
 /// A parsed config and the environment of the Alloy process running it.
 pub struct Runtime<'a> {
     config: &'a Checked,
-    hostname: &'a str,
+    env: &'a [(&'a str, &'a str)],
 }
 
 impl<'a> Runtime<'a> {
-    /// `hostname` is `HOSTNAME`, which the Alloy Helm chart sets to the node name.
-    pub fn new(config: &'a Checked, hostname: &'a str) -> Self {
-        Self { config, hostname }
+    /// `env` is the Alloy container's environment (`NODE_NAME` from the DaemonSet).
+    pub fn new(config: &'a Checked, env: &'a [(&'a str, &'a str)]) -> Self {
+        Self { config, env }
     }
 
-    /// Every sink the line reaches, in the order it reaches them.
-    pub fn deliver(&self, pod: &Pod, line: &str) -> Vec<Delivery> {
+    /// Every entry the pod's output becomes, at the sinks it reaches.
+    pub fn deliver(&self, pod: &Pod, written: &[Written]) -> Vec<Delivery> {
+        let file: Vec<String> = written
+            .iter()
+            .map(|w| {
+                format!(
+                    "2026-11-30T08:00:00.000000000Z {} {} {}",
+                    w.stream, w.flag, w.content
+                )
+            })
+            .collect();
         let mut deliveries = Vec::new();
-        for source in self.config.components_of("loki.source.kubernetes") {
+        for source in self.config.components_of("loki.source.file") {
             let body = body(source);
             for target in self.targets(attr(body, "targets"), pod) {
-                let entry = Entry {
-                    // Labels starting with `__` never reach log entries.
-                    labels: target
-                        .into_iter()
-                        .filter(|(name, _)| !name.starts_with("__"))
-                        .collect(),
-                    line: line.to_owned(),
-                    extracted: BTreeMap::new(),
-                };
+                let path = target["__path__"].clone();
+                // Labels starting with `__` never reach log entries; the path becomes `filename`.
+                let mut labels: Labels = target
+                    .into_iter()
+                    .filter(|(name, _)| !name.starts_with("__"))
+                    .collect();
+                labels.insert("filename".into(), path);
+                let entries: Vec<Entry> = file
+                    .iter()
+                    .map(|line| Entry {
+                        labels: labels.clone(),
+                        line: line.clone(),
+                        extracted: BTreeMap::new(),
+                    })
+                    .collect();
                 for receiver in references(attr(body, "forward_to")) {
-                    self.send(&receiver, entry.clone(), &mut deliveries);
+                    self.send(&receiver, entries.clone(), &mut deliveries);
                 }
             }
         }
@@ -78,17 +131,52 @@ impl<'a> Runtime<'a> {
 
     fn targets(&self, reference: &Expr, pod: &Pod) -> Vec<Labels> {
         let (id, component) = self.resolve(&reference_text(reference));
+        let body = body(component);
         match kind_of(component) {
-            "discovery.kubernetes" => vec![discovered(pod)],
-            "discovery.relabel" => {
-                let body = body(component);
-                self.targets(attr(body, "targets"), pod)
-                    .into_iter()
-                    .filter_map(|target| self.relabel(body, target))
-                    .collect()
+            "discovery.kubernetes" => {
+                if self.selected(body, pod) {
+                    vec![discovered(pod)]
+                } else {
+                    vec![]
+                }
             }
+            "discovery.relabel" => self
+                .targets(attr(body, "targets"), pod)
+                .into_iter()
+                .filter_map(|target| self.relabel(body, target))
+                .collect(),
+            "local.file_match" => self
+                .targets(attr(body, "path_targets"), pod)
+                .into_iter()
+                .filter_map(|mut target| {
+                    let glob = target.get("__path__")?;
+                    let file = pod.log_file();
+                    glob_regex(glob).is_match(&file).then(|| {
+                        target.insert("__path__".into(), file);
+                        target
+                    })
+                })
+                .collect(),
             other => panic!("{id}: {other} does not export targets"),
         }
+    }
+
+    /// Whether the pod passes the `selectors` blocks of discovery.kubernetes.
+    fn selected(&self, body: &[Stmt], pod: &Pod) -> bool {
+        inner_blocks(body)
+            .filter(|(name, _)| *name == "selectors")
+            .all(|(_, selector)| {
+                assert_eq!(self.string(attr(selector, "role")), "pod");
+                assert!(
+                    find_attr(selector, "label").is_none(),
+                    "label selectors are not simulated"
+                );
+                let field = find_attr(selector, "field").map(|f| self.string(f));
+                field.is_none_or(|field| match field.split_once('=') {
+                    Some(("spec.nodeName", node)) => node == pod.node,
+                    _ => panic!("the evaluator does not know field selector {field}"),
+                })
+            })
     }
 
     fn resolve(&self, reference: &str) -> (String, &'a Stmt) {
@@ -100,30 +188,32 @@ impl<'a> Runtime<'a> {
         (id.to_owned(), component)
     }
 
-    fn send(&self, reference: &str, entry: Entry, deliveries: &mut Vec<Delivery>) {
+    fn send(&self, reference: &str, entries: Vec<Entry>, deliveries: &mut Vec<Delivery>) {
         let (id, component) = self.resolve(reference);
         let body = body(component);
         match kind_of(component) {
             "loki.process" => {
-                if let Some(entry) = self.run_stages(body, entry) {
-                    for receiver in references(attr(body, "forward_to")) {
-                        self.send(&receiver, entry.clone(), deliveries);
-                    }
+                let entries = self.run_stages(body, entries);
+                for receiver in references(attr(body, "forward_to")) {
+                    self.send(&receiver, entries.clone(), deliveries);
                 }
             }
-            "otelcol.receiver.loki" | "otelcol.processor.batch" => {
+            "otelcol.receiver.loki" => {
                 let output = inner_blocks(body)
                     .find(|(name, _)| *name == "output")
                     .map(|(_, output)| output)
                     .unwrap_or_else(|| panic!("{id} has no output"));
                 for consumer in references(attr(output, "logs")) {
-                    self.send(&consumer, entry.clone(), deliveries);
+                    self.send(&consumer, entries.clone(), deliveries);
                 }
             }
-            "loki.write" | "otelcol.exporter.awss3" => deliveries.push(Delivery {
-                sink: id,
-                labels: entry.labels,
-            }),
+            "loki.write" | "otelcol.exporter.awss3" => {
+                deliveries.extend(entries.into_iter().map(|entry| Delivery {
+                    sink: id.clone(),
+                    labels: entry.labels,
+                    line: entry.line,
+                }))
+            }
             other => panic!("the evaluator cannot send to {other}"),
         }
     }
@@ -168,79 +258,174 @@ impl<'a> Runtime<'a> {
         Some(target)
     }
 
-    /// Runs the stage blocks of a body; `None` when a stage dropped the entry.
-    fn run_stages(&self, body: &[Stmt], mut entry: Entry) -> Option<Entry> {
+    /// Runs the stage blocks of a body over a container's entries, in order.
+    fn run_stages(&self, body: &[Stmt], mut entries: Vec<Entry>) -> Vec<Entry> {
         for (name, stage) in inner_blocks(body) {
-            match name {
-                "stage.match" => {
-                    let selector = self.string(attr(stage, "selector"));
-                    if matches_selector(&selector, &entry.labels) {
-                        let action = find_attr(stage, "action").map(|a| self.string(a));
-                        if action.as_deref() == Some("drop") {
-                            return None;
-                        }
-                        entry = self.run_stages(stage, entry)?;
-                    }
+            entries = match name {
+                "stage.cri" => cri(entries),
+                "stage.multiline" => {
+                    let firstline = self.string(attr(stage, "firstline"));
+                    multiline(entries, &compiled(&firstline))
                 }
-                "stage.json" => {
-                    let fields = json_fields(&entry.line);
-                    for (key, expression) in pairs(attr(stage, "expressions"), self) {
-                        let field = jmespath_field(if expression.is_empty() {
-                            &key
-                        } else {
-                            &expression
-                        });
-                        if let Some(value) = fields.get(&field) {
-                            entry.extracted.insert(key, value.clone());
-                        }
-                    }
-                }
-                "stage.logfmt" => {
-                    let fields = logfmt_fields(&entry.line);
-                    for (key, field) in pairs(attr(stage, "mapping"), self) {
-                        let field = if field.is_empty() { key.clone() } else { field };
-                        if let Some(value) = fields.get(&field) {
-                            entry.extracted.insert(key, value.clone());
-                        }
-                    }
-                }
-                "stage.labels" => {
-                    for (label, source) in pairs(attr(stage, "values"), self) {
-                        let source = if source.is_empty() {
-                            label.clone()
-                        } else {
-                            source
-                        };
-                        if let Some(value) = entry.extracted.get(&source) {
-                            entry.labels.insert(label, value.clone());
-                        }
-                    }
-                }
-                "stage.static_labels" => {
-                    entry.labels.extend(pairs(attr(stage, "values"), self));
-                }
-                "stage.label_drop" => {
-                    for label in strings(attr(stage, "values"), self) {
-                        entry.labels.remove(&label);
-                    }
-                }
-                other => panic!("the evaluator does not know {other}"),
+                "stage.match" => self.run_match(stage, entries),
+                _ => entries
+                    .into_iter()
+                    .map(|entry| self.run_line_stage(name, stage, entry))
+                    .collect(),
+            };
+        }
+        entries
+    }
+
+    fn run_match(&self, stage: &[Stmt], entries: Vec<Entry>) -> Vec<Entry> {
+        let selector = self.string(attr(stage, "selector"));
+        let drop = find_attr(stage, "action")
+            .map(|a| self.string(a))
+            .as_deref()
+            == Some("drop");
+        let mut out = Vec::new();
+        for entry in entries {
+            if !matches_selector(&selector, &entry.labels) {
+                out.push(entry);
+            } else if !drop {
+                out.extend(self.run_stages(stage, vec![entry]));
             }
         }
-        Some(entry)
+        out
+    }
+
+    /// A stage that works on one entry at a time.
+    fn run_line_stage(&self, name: &str, stage: &[Stmt], mut entry: Entry) -> Entry {
+        match name {
+            "stage.json" => {
+                let fields = json_fields(&entry.line);
+                for (key, expression) in pairs(attr(stage, "expressions"), self) {
+                    let field = jmespath_field(if expression.is_empty() {
+                        &key
+                    } else {
+                        &expression
+                    });
+                    if let Some(value) = fields.get(&field) {
+                        entry.extracted.insert(key, value.clone());
+                    }
+                }
+            }
+            "stage.logfmt" => {
+                let fields = logfmt_fields(&entry.line);
+                for (key, field) in pairs(attr(stage, "mapping"), self) {
+                    let field = if field.is_empty() { key.clone() } else { field };
+                    if let Some(value) = fields.get(&field) {
+                        entry.extracted.insert(key, value.clone());
+                    }
+                }
+            }
+            "stage.labels" => {
+                for (label, source) in pairs(attr(stage, "values"), self) {
+                    let source = if source.is_empty() {
+                        label.clone()
+                    } else {
+                        source
+                    };
+                    if let Some(value) = entry.extracted.get(&source) {
+                        entry.labels.insert(label, value.clone());
+                    }
+                }
+            }
+            "stage.static_labels" => entry.labels.extend(pairs(attr(stage, "values"), self)),
+            "stage.label_drop" => {
+                for label in strings(attr(stage, "values"), self) {
+                    entry.labels.remove(&label);
+                }
+            }
+            other => panic!("the evaluator does not know {other}"),
+        }
+        entry
     }
 
     fn string(&self, expr: &Expr) -> String {
         match expr {
             Expr::Str(text) => text.clone(),
             Expr::Call(path, args) if path.join(".") == "sys.env" => match args.as_slice() {
-                [Expr::Str(name)] if name == "HOSTNAME" => self.hostname.to_owned(),
-                [Expr::Str(_)] => String::new(),
+                [Expr::Str(name)] => self
+                    .env
+                    .iter()
+                    .find(|(key, _)| key == name)
+                    .map_or(String::new(), |(_, value)| (*value).to_owned()),
                 _ => panic!("sys.env takes one string"),
             },
+            Expr::Binary(left, op, right) if op == "+" => {
+                format!("{}{}", self.string(left), self.string(right))
+            }
             other => panic!("the evaluator cannot make a string of {other:?}"),
         }
     }
+}
+
+/// The CRI stage: `time stream flag content`; the `stream` label; partial (`P`) lines are
+/// held per stream and joined with the next full (`F`) line.
+fn cri(entries: Vec<Entry>) -> Vec<Entry> {
+    let mut partial: BTreeMap<Labels, String> = BTreeMap::new();
+    let mut out = Vec::new();
+    for mut entry in entries {
+        let mut parts = entry.line.splitn(4, ' ');
+        let (Some(_time), Some(stream), Some(flag), Some(content)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            panic!("not a CRI line: {:?}", entry.line)
+        };
+        entry.labels.insert("stream".into(), stream.to_owned());
+        let held = partial.entry(entry.labels.clone()).or_default();
+        held.push_str(content);
+        if flag == "F" {
+            entry.line = std::mem::take(held);
+            out.push(entry);
+        }
+    }
+    out
+}
+
+/// The multi-line stage, per stream (label set): lines before a stream's first start line
+/// pass through; a start line flushes the block before it; the end flushes every block.
+fn multiline(entries: Vec<Entry>, firstline: &Regex) -> Vec<Entry> {
+    let mut blocks: BTreeMap<Labels, Entry> = BTreeMap::new();
+    let mut out = Vec::new();
+    for entry in entries {
+        let starts = firstline.is_match(&entry.line);
+        match blocks.get_mut(&entry.labels) {
+            None if !starts => out.push(entry),
+            Some(block) if !starts => {
+                block.line.push('\n');
+                block.line.push_str(&entry.line);
+            }
+            _ => {
+                if let Some(done) = blocks.insert(entry.labels.clone(), entry) {
+                    out.push(done);
+                }
+            }
+        }
+    }
+    out.extend(blocks.into_values());
+    out
+}
+
+/// A doublestar glob as a regex: `**` crosses directories, `*` does not.
+fn glob_regex(glob: &str) -> Regex {
+    let mut regex = String::from("^");
+    let mut chars = glob.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '*' if chars.peek() == Some(&'*') => {
+                chars.next();
+                regex.push_str(".*");
+            }
+            '*' => regex.push_str("[^/]*"),
+            '?' => regex.push_str("[^/]"),
+            '{' | '}' | '[' | ']' => panic!("the evaluator does not expand {c} in globs"),
+            c => regex.push_str(&regex::escape(&c.to_string())),
+        }
+    }
+    regex.push('$');
+    compiled(&regex)
 }
 
 /// The labels discovery.kubernetes gives a pod's container.
@@ -249,9 +434,9 @@ fn discovered(pod: &Pod) -> Labels {
         ("__address__", "10.0.0.1"),
         ("__meta_kubernetes_namespace", pod.namespace),
         ("__meta_kubernetes_pod_name", pod.name),
+        ("__meta_kubernetes_pod_uid", pod.uid),
         ("__meta_kubernetes_pod_container_name", pod.container),
         ("__meta_kubernetes_pod_node_name", pod.node),
-        ("__meta_kubernetes_pod_uid", "uid-1"),
     ]
     .into_iter()
     .map(|(name, value)| (name.to_owned(), value.to_owned()))
@@ -338,7 +523,24 @@ fn parse_matcher(matcher: &str) -> (&str, &'static str, String) {
 }
 
 fn anchored(regex: &str) -> Regex {
-    Regex::new(&format!("^(?:{regex})$")).unwrap_or_else(|e| panic!("bad regex {regex}: {e}"))
+    compiled(&format!("^(?:{regex})$"))
+}
+
+/// Compiles a regex once per test thread: the same few selectors and rules run for every
+/// line of every table.
+fn compiled(regex: &str) -> Regex {
+    thread_local! {
+        static CACHE: RefCell<HashMap<String, Regex>> = RefCell::new(HashMap::new());
+    }
+    CACHE.with(|cache| {
+        cache
+            .borrow_mut()
+            .entry(regex.to_owned())
+            .or_insert_with(|| {
+                Regex::new(regex).unwrap_or_else(|e| panic!("bad regex {regex}: {e}"))
+            })
+            .clone()
+    })
 }
 
 /// A JMESPath expression the module emits: a quoted or bare top-level field name.
@@ -371,7 +573,7 @@ fn json_fields(line: &str) -> BTreeMap<String, String> {
 
 /// `key=value key="quoted value"` pairs.
 fn logfmt_fields(line: &str) -> BTreeMap<String, String> {
-    let pair = Regex::new(r#"([^\s=]+)=("(?:[^"\\]|\\.)*"|\S*)"#).unwrap();
+    let pair = compiled(r#"([^\s=]+)=("(?:[^"\\]|\\.)*"|\S*)"#);
     pair.captures_iter(line)
         .map(|c| (c[1].to_owned(), c[2].trim_matches('"').to_owned()))
         .collect()
@@ -466,6 +668,53 @@ mod tests {
             !matches_selector(r#"{channel=~"pay"}"#, &payment),
             "regexes are anchored"
         );
+    }
+
+    fn entry(line: &str) -> Entry {
+        Entry {
+            labels: labels(&[("pod", "p")]),
+            line: line.to_owned(),
+            extracted: BTreeMap::new(),
+        }
+    }
+
+    fn lines(entries: &[Entry]) -> Vec<&str> {
+        entries.iter().map(|e| e.line.as_str()).collect()
+    }
+
+    #[test]
+    fn cri_joins_partial_lines_per_stream() {
+        let out = cri(vec![
+            entry("t stdout P {\"a\":"),
+            entry("t stderr F oops"),
+            entry("t stdout F 1}"),
+        ]);
+        assert_eq!(lines(&out), ["oops", "{\"a\":1}"]);
+        assert_eq!(out[0].labels["stream"], "stderr");
+    }
+
+    #[test]
+    fn multiline_joins_continuations_and_passes_early_ones_through() {
+        let first = Regex::new(r"^[^\s#]").unwrap();
+        let out = multiline(
+            vec![
+                entry("  orphan"),
+                entry("Error"),
+                entry("#0 a"),
+                entry("  b"),
+                entry("next"),
+            ],
+            &first,
+        );
+        assert_eq!(lines(&out), ["  orphan", "Error\n#0 a\n  b", "next"]);
+    }
+
+    #[test]
+    fn globs_stay_within_directories() {
+        let glob = glob_regex("/var/log/pods/*uid-1/web/*.log");
+        assert!(glob.is_match("/var/log/pods/shop_web-1_uid-1/web/0.log"));
+        assert!(!glob.is_match("/var/log/pods/shop_web-1_uid-1/web/x/0.log"));
+        assert!(!glob.is_match("/var/log/pods/shop_web-1_uid-2/web/0.log"));
     }
 
     #[test]

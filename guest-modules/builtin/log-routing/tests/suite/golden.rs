@@ -6,20 +6,25 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::eval::{Pod, Runtime};
-use crate::harness::{Rendered, assert_routed, checked, line_naming, pod_label, render, sink_of};
+use crate::eval::{Pod, Runtime, stdout};
+use crate::harness::{
+    Rendered, alloy_env, assert_routed, assert_stability_admitted, checked, env_refs, expected,
+    kit_object, line_naming, pod_label, render, sink_of,
+};
 
-fn fixture(case: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../tests/fixtures/log-routing")
-        .join(case)
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../tests/fixtures")
 }
 
-fn read(path: &Path) -> String {
+fn fixture(case: &str) -> PathBuf {
+    fixtures().join("log-routing").join(case)
+}
+
+pub fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-fn load(case: &str) -> (Value, Vec<Value>) {
+pub fn load(case: &str) -> (Value, Vec<Value>) {
     let dir = fixture(case);
     let config = serde_json::from_str(&read(&dir.join("config.json"))).expect("config.json");
     let input = serde_norway::from_str(&read(&dir.join("input.yaml"))).expect("input.yaml");
@@ -27,7 +32,7 @@ fn load(case: &str) -> (Value, Vec<Value>) {
 }
 
 /// Renders a fixture and compares (or, with UPDATE_GOLDEN set, rewrites) its golden file.
-fn golden(case: &str) -> (Value, Rendered) {
+pub fn golden(case: &str) -> (Value, Rendered) {
     let (config, input) = load(case);
     let rendered = render(&config, input);
     let path = fixture(case).join("expected.alloy");
@@ -58,14 +63,15 @@ fn golden(case: &str) -> (Value, Rendered) {
     (config, rendered)
 }
 
-fn object<'a>(objects: &'a [Value], kind: &str, name: &str) -> &'a Value {
+pub fn object<'a>(objects: &'a [Value], kind: &str, name: &str) -> &'a Value {
     objects
         .iter()
         .find(|o| o["kind"] == kind && o["metadata"]["name"] == name)
         .unwrap_or_else(|| panic!("no {kind} {name}"))
 }
 
-fn template_labels<'a>(object: &'a Value, config: &Value) -> Vec<(&'a str, &'a str)> {
+/// The pod labels of a workload's template, as its pods carry them.
+pub fn template_labels<'a>(object: &'a Value, config: &Value) -> Vec<(&'a str, &'a str)> {
     let template = match object["kind"].as_str() {
         Some("CronJob") => &object["spec"]["jobTemplate"]["spec"]["template"],
         _ => &object["spec"]["template"],
@@ -90,64 +96,22 @@ fn l1_l2_matches_its_golden_config_and_checks() {
 }
 
 #[test]
-fn l1_l2_routes_the_seed_table() {
-    let (config, rendered) = golden("l1-l2");
-    let parsed = checked(&rendered.text);
-    let runtime = Runtime::new(&parsed, "node-a");
-    let blue = template_labels(
-        object(&rendered.objects, "Deployment", "magento-blue"),
-        &config,
-    );
-    let php = Pod {
-        namespace: "magento-stage",
-        name: "magento-blue-7d9f-x2",
-        container: "php-fpm",
-        node: "node-a",
-        labels: &blue,
-    };
-    let (l1, l2) = (sink_of(&config, "l1"), sink_of(&config, "l2"));
-    for channel in ["payment", "admin_auth", "customer_pii"] {
-        let line = line_naming(&config, channel);
-        assert_routed(&runtime, &config, &php, &line, &l2, Some(channel));
-    }
-    let http = line_naming(&config, "http");
-    assert_routed(&runtime, &config, &php, &http, &l1, Some("http"));
-    assert_routed(
-        &runtime,
-        &config,
-        &php,
-        "PHP Warning: plain text",
-        &l1,
-        None,
-    );
-
-    let cron_labels = template_labels(
-        object(&rendered.objects, "CronJob", "magento-cron"),
-        &config,
-    );
-    let cron = Pod {
-        name: "magento-cron-2899-abc",
-        container: "cron",
-        labels: &cron_labels,
-        ..php
-    };
-    assert_routed(
-        &runtime,
-        &config,
-        &cron,
-        "cron run finished",
-        &l1,
-        Some("cron"),
-    );
-    let elsewhere = Pod {
-        node: "node-b",
-        ..php
-    };
-    assert!(runtime.deliver(&elsewhere, &http).is_empty(), "node-local");
+fn l1_l2_is_the_magento_monitoring_apps_table() {
+    let (mut config, _) = load("l1-l2");
+    config.as_object_mut().unwrap().remove("workloads");
+    let pipeline = read(&fixtures().join("magento-monitoring/wasm-pipeline.yaml"));
+    let pipeline: Value = serde_norway::from_str(&pipeline).expect("wasm-pipeline.yaml");
+    let step = pipeline["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["module"] == "builtin:log-routing")
+        .expect("a log-routing step");
+    assert_eq!(step["with"], config);
 }
 
 #[test]
-fn l1_l2_stamps_workloads_and_alloy() {
+fn l1_l2_stamps_workloads_and_emits_the_kit() {
     let (config, rendered) = golden("l1-l2");
     let objects = &rendered.objects;
     let key = pod_label(&config);
@@ -161,21 +125,32 @@ fn l1_l2_stamps_workloads_and_alloy() {
             .as_object()
             .unwrap()
             .len(),
-        2
+        2,
+        "selectors never change"
     );
     let cron = object(objects, "CronJob", "magento-cron");
     assert_eq!(
         cron["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"][&key],
         "cron"
     );
-    let alloy = object(objects, "DaemonSet", "alloy");
-    let stamp = &alloy["spec"]["template"]["metadata"]["annotations"]
-        [log_routing::objects::CHECKSUM_ANNOTATION];
-    assert_eq!(stamp, &log_routing::objects::checksum(&rendered.text));
-    let last = objects.last().unwrap();
-    assert_eq!(last["kind"], "ConfigMap", "the new ConfigMap is appended");
-    assert_eq!(last["metadata"]["namespace"], "monitoring");
-    assert_eq!(last["metadata"]["name"], "alloy-config");
+    let daemon_set = kit_object(&config, objects, "DaemonSet", "daemonSet", "alloy");
+    let stamp = &daemon_set["spec"]["template"]["metadata"]["annotations"]
+        [log_routing::kit::CHECKSUM_ANNOTATION];
+    assert_eq!(stamp, &log_routing::kit::checksum(&rendered.text));
+    let kinds: Vec<&str> = objects[3..]
+        .iter()
+        .map(|o| o["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "ServiceAccount",
+            "ClusterRole",
+            "ClusterRoleBinding",
+            "ConfigMap",
+            "DaemonSet"
+        ]
+    );
 }
 
 #[test]
@@ -190,39 +165,46 @@ fn three_tier_matches_its_golden_config_and_checks() {
 }
 
 #[test]
-fn three_tier_routes_each_channel_to_one_tier() {
+fn three_tier_routes_each_line_to_one_tier() {
     let (config, rendered) = golden("three-tier");
     let parsed = checked(&rendered.text);
-    let runtime = Runtime::new(&parsed, "node-a");
+    let env = alloy_env(&config, &rendered.objects, "node-a");
+    let env = env_refs(&env);
+    let runtime = Runtime::new(&parsed, &env);
     let admin_labels = template_labels(object(&rendered.objects, "Deployment", "admin"), &config);
-    // Not node-local: Alloy runs as a Deployment and reads pods of every node.
     let admin = Pod {
         namespace: "shop",
         name: "admin-5c7b-q1",
+        uid: "0f1e2d3c-aaaa-bbbb-cccc-000000000001",
         container: "admin",
-        node: "node-z",
+        node: "node-a",
         labels: &admin_labels,
     };
-    let (app, audit, archive) = (
-        sink_of(&config, "app"),
-        sink_of(&config, "audit"),
-        sink_of(&config, "archive"),
-    );
-    let cases = [
-        ("admin_auth", &audit),
-        ("auth_session", &audit),
-        ("payment", &archive),
-        ("db_migration", &archive),
-        ("http", &app),
-    ];
-    for (channel, sink) in cases {
+    let declared = ["admin_auth", "auth_session", "http"];
+    for channel in ["admin_auth", "auth_session", "http", "payment", "made_up"] {
         let line = line_naming(&config, channel);
-        assert_routed(&runtime, &config, &admin, &line, sink, Some(channel));
+        let (tier, label) = expected(&config, Some(&declared), Some(channel));
+        let sink = sink_of(&config, &tier);
+        assert_routed(
+            &runtime,
+            &config,
+            &admin,
+            &stdout(&[&line]),
+            &sink,
+            label.as_deref(),
+        );
     }
-    // A channel the table does not know never becomes a label value.
-    let unknown = line_naming(&config, "made_up");
-    assert_routed(&runtime, &config, &admin, &unknown, &app, None);
-    assert_routed(&runtime, &config, &admin, "GET /admin 200", &app, None);
+    // The admin pod's channels span two tiers: a line naming none goes to quarantine.
+    assert_eq!(expected(&config, Some(&declared), None).0, "quarantine");
+    let quarantine = sink_of(&config, "quarantine");
+    assert_routed(
+        &runtime,
+        &config,
+        &admin,
+        &stdout(&["GET /admin 200"]),
+        &quarantine,
+        None,
+    );
 
     let checkout_labels = template_labels(
         object(&rendered.objects, "StatefulSet", "checkout"),
@@ -234,37 +216,45 @@ fn three_tier_routes_each_channel_to_one_tier() {
         labels: &checkout_labels,
         ..admin
     };
-    assert_routed(
-        &runtime,
-        &config,
-        &checkout,
-        "charge ok",
-        &archive,
-        Some("payment"),
-    );
-    let http = line_naming(&config, "http");
-    assert_routed(&runtime, &config, &checkout, &http, &app, Some("http"));
+    let archive = sink_of(&config, "archive");
+    for line in ["charge ok", &line_naming(&config, "http")] {
+        assert_routed(
+            &runtime,
+            &config,
+            &checkout,
+            &stdout(&[line]),
+            &archive,
+            Some("payment"),
+        );
+    }
 }
 
 #[test]
-fn three_tier_replaces_the_config_in_place() {
+fn three_tier_keeps_and_completes_the_existing_objects() {
     let (config, rendered) = golden("three-tier");
     let objects = &rendered.objects;
     let config_map = object(objects, "ConfigMap", "alloy");
     assert_eq!(objects.iter().position(|o| o == config_map), Some(3));
-    assert_eq!(
-        config_map["metadata"]["labels"]["app.kubernetes.io/name"],
-        "alloy"
-    );
     assert!(
         config_map["data"]["extra.alloy"].is_string(),
         "other keys are kept"
     );
+    let daemon_set = object(objects, "DaemonSet", "alloy");
     assert_eq!(
-        objects.len(),
-        4,
-        "nothing is added when the ConfigMap exists"
+        daemon_set["spec"]["selector"]["matchLabels"]["app"], "alloy-logs",
+        "the hand-written DaemonSet is kept"
     );
+    assert_eq!(
+        objects.iter().filter(|o| o["kind"] == "DaemonSet").count(),
+        1
+    );
+    let account = object(objects, "ServiceAccount", "alloy-logs");
+    assert_eq!(
+        account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"],
+        "arn:aws:iam::210987654321:role/alloy-logs"
+    );
+    let binding = object(objects, "ClusterRoleBinding", "observability-alloy");
+    assert_eq!(binding["subjects"][0]["name"], "alloy-logs");
     let job = object(objects, "Job", "db-migrate");
     assert_eq!(
         job["spec"]["template"]["metadata"]["labels"][pod_label(&config)],
@@ -273,8 +263,16 @@ fn three_tier_replaces_the_config_in_place() {
 }
 
 #[test]
+fn the_daemon_set_admits_every_component_of_the_config() {
+    for case in ["l1-l2", "three-tier"] {
+        let (config, rendered) = golden(case);
+        assert_stability_admitted(&config, &rendered);
+    }
+}
+
+#[test]
 fn the_docs_show_the_current_l1_l2_config() {
-    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../docs/log-routing.md");
+    let docs = fixtures().join("../../docs/log-routing.md");
     let expected = read(&fixture("l1-l2").join("expected.alloy"));
     assert!(
         read(&docs).contains(&format!("```alloy\n{expected}```")),

@@ -1,15 +1,17 @@
 //! Randomized routing tables (a fixed-seed generator, so failures reproduce): every valid
-//! table must render a config that checks, routes every channel (routed, unrouted, absent)
-//! to exactly the tier the table names, honours node-locality, and renders the same bytes
+//! table must render a config that checks, routes every line (named channel declared or
+//! not, routed or not, absent; pods declaring one, several or no channels) to exactly the
+//! tier the rules table names, reads only its node's pods, and renders the same bytes
 //! whatever the order of its tiers. Broken tables must be refused at the field at fault.
 
 use argocd_wasm_sdk::testing::TestRun;
 use log_routing::LogRouting;
 use serde_json::{Value, json};
 
-use crate::eval::{Pod, Runtime};
+use crate::eval::{Pod, Runtime, stdout};
 use crate::harness::{
-    assert_routed, checked, expected_tier, known_channels, line_naming, pod_label, render, sink_of,
+    alloy_env, assert_routed, assert_stability_admitted, checked, env_refs, expected, line_naming,
+    pod_label, render, routed_channels, sink_of,
 };
 
 /// xorshift64*: small, deterministic, good enough to shuffle test inputs.
@@ -61,8 +63,8 @@ const CHANNELS: &[&str] = &[
 ];
 const CHANNEL_LABELS: &[&str] = &["channel", "log_channel", "_ch", "Channel2"];
 const POD_LABELS: &[&str] = &[
+    "log-channel",
     "argocd-wasm-plugin.io/log-channels",
-    "channels",
     "logging.example.com/x_y",
 ];
 /// Values that must survive quoting: quotes, backslashes, a line break, a brace.
@@ -103,6 +105,7 @@ fn random_table(rng: &mut Rng) -> Value {
         })
         .collect();
     let default = rng.pick(&names);
+    let unclassified = rng.pick(&names);
     let mut routes = serde_json::Map::new();
     for channel in CHANNELS {
         if !rng.chance(60) {
@@ -118,10 +121,11 @@ fn random_table(rng: &mut Rng) -> Value {
     json!({
         "tiers": tiers,
         "defaultTier": default,
+        "unclassifiedTier": unclassified,
         "routes": routes,
         "labels": {"channel": rng.pick(CHANNEL_LABELS), "pod": rng.pick(POD_LABELS)},
         "lines": {"format": rng.pick(&["json", "logfmt"]), "field": rng.pick(&["channel", "chan", "log.channel"])},
-        "alloy": {"nodeLocal": rng.chance(50)},
+        "alloy": {"roleArn": "arn:aws:iam::123456789012:role/alloy"},
         "workloads": [{"kind": "Deployment", "name": "shop", "channels": declared}],
     })
 }
@@ -133,29 +137,28 @@ fn inputs() -> Vec<Value> {
         "spec": {"template": {"metadata": {"labels": {"app": "shop"}},
                  "spec": {"containers": [{"name": "php", "image": "shop:1"}]}}}
     });
-    let alloy = json!({
-        "apiVersion": "apps/v1", "kind": "DaemonSet",
-        "metadata": {"name": "alloy", "namespace": "monitoring"},
-        "spec": {"template": {"spec": {"containers": [
-            {"name": "alloy", "image": "grafana/alloy", "args": ["run", "--stability.level=experimental"]}
-        ]}}}
-    });
-    vec![shop, alloy]
+    vec![shop]
 }
 
-/// Every kind of line a table must route: each channel from a pod declaring it alone, each
-/// channel named by a line of a pod declaring several, unknown and absent channels, and
-/// lines of pods that declare nothing (whose own channel fields are not trusted).
-fn check_routing(table: &Value, text: &str) {
-    let parsed = checked(text);
-    let runtime = Runtime::new(&parsed, "node-a");
+/// Every kind of line a table must route: each channel named by a line of a pod declaring
+/// all channels, of a pod declaring it alone, of a pod declaring nothing; unknown and
+/// absent channels; and the same pod seen from another node.
+fn check_routing(table: &Value, rendered: &crate::harness::Rendered) {
+    let parsed = checked(&rendered.text);
+    let env = alloy_env(table, &rendered.objects, "node-a");
+    let env = env_refs(&env);
+    let runtime = Runtime::new(&parsed, &env);
     let key = pod_label(table);
-    let sink = |channel: Option<&str>| sink_of(table, &expected_tier(table, channel));
+    let route = |declared: Option<&[&str]>, line_channel: Option<&str>| {
+        let (tier, channel) = expected(table, declared, line_channel);
+        (sink_of(table, &tier), channel)
+    };
     let all = CHANNELS.join(".");
     let several = [(key.as_str(), all.as_str())];
     let mixed = Pod {
         namespace: "shop",
         name: "shop-1",
+        uid: "7c0d2a1e-1111-2222-3333-444455556666",
         container: "php",
         node: "node-a",
         labels: &several,
@@ -164,41 +167,59 @@ fn check_routing(table: &Value, text: &str) {
         labels: &[],
         ..mixed
     };
-    let known = known_channels(table);
+    let routed = routed_channels(table);
+    assert!(routed.iter().all(|c| CHANNELS.contains(&c.as_str())));
     for channel in CHANNELS.iter().copied().chain(["zz_unknown"]) {
         let line = line_naming(table, channel);
-        // A line may only name a channel the table knows; others keep the pod's (none).
-        let named = known.iter().any(|k| k == channel).then_some(channel);
-        assert_routed(&runtime, table, &mixed, &line, &sink(named), named);
-        assert_routed(&runtime, table, &undeclared, &line, &sink(None), None);
+        let (sink, label) = route(Some(CHANNELS), Some(channel));
+        assert_routed(
+            &runtime,
+            table,
+            &mixed,
+            &stdout(&[&line]),
+            &sink,
+            label.as_deref(),
+        );
+        let (sink, label) = route(None, Some(channel));
+        assert_routed(
+            &runtime,
+            table,
+            &undeclared,
+            &stdout(&[&line]),
+            &sink,
+            label.as_deref(),
+        );
         let alone = [(key.as_str(), channel)];
         let single = Pod {
             labels: &alone,
             ..mixed
         };
+        let (sink, label) = route(Some(&[channel]), None);
         assert_routed(
             &runtime,
             table,
             &single,
-            "plain",
-            &sink(Some(channel)),
-            Some(channel),
+            &stdout(&["plain"]),
+            &sink,
+            label.as_deref(),
         );
     }
-    assert_routed(&runtime, table, &mixed, "plain", &sink(None), None);
+    let (sink, label) = route(Some(CHANNELS), None);
+    assert_routed(
+        &runtime,
+        table,
+        &mixed,
+        &stdout(&["plain"]),
+        &sink,
+        label.as_deref(),
+    );
     let elsewhere = Pod {
         node: "node-b",
         ..mixed
     };
-    let expected = if table["alloy"]["nodeLocal"] == true {
-        0
-    } else {
-        1
-    };
-    assert_eq!(
-        runtime.deliver(&elsewhere, "plain").len(),
-        expected,
-        "node-local"
+    assert!(
+        runtime.deliver(&elsewhere, &stdout(&["plain"])).is_empty(),
+        "only this node's pods"
     );
 }
 
@@ -215,7 +236,8 @@ fn random_tables_render_configs_that_check_and_route_exactly_once() {
             "round {round}: {findings:?}\n{table:#}"
         );
         let rendered = render(&table, inputs());
-        check_routing(&table, &rendered.text);
+        check_routing(&table, &rendered);
+        assert_stability_admitted(&table, &rendered);
 
         let mut reversed = table.clone();
         reversed["tiers"].as_array_mut().unwrap().reverse();
@@ -236,6 +258,13 @@ fn random_tables_render_configs_that_check_and_route_exactly_once() {
 type Defect = (fn(&mut Value), &'static str, &'static str);
 
 const DEFECTS: &[Defect] = &[
+    (
+        |t| {
+            t.as_object_mut().unwrap().remove("unclassifiedTier");
+        },
+        "with.unclassifiedTier",
+        "is required",
+    ),
     (
         |t| t["defaultTier"] = json!("nowhere"),
         "with.defaultTier",
