@@ -141,7 +141,7 @@ impl<'a> Plan<'a> {
         lines.extend([
             format!("  pods without the label: {}", self.config.default_tier()),
             format!(
-                "  lines of declared pods whose channels span tiers, naming none of them: {}",
+                "  other lines of declared pods whose channels are not all in one tier: {}",
                 self.config.unclassified_tier()
             ),
         ]);

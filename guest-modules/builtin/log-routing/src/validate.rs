@@ -68,6 +68,7 @@ fn check_tiers(config: &LogRouting, with: &FieldPath, findings: &mut Vec<Diagnos
             Some(_) => {}
         }
     }
+    check_unclassified_is_not_loki(config, with, findings);
     for tier in &config.tiers {
         let receives = Some(&tier.name) == config.default_tier.as_ref()
             || Some(&tier.name) == config.unclassified_tier.as_ref()
@@ -79,6 +80,25 @@ fn check_tiers(config: &LogRouting, with: &FieldPath, findings: &mut Vec<Diagnos
             );
             findings.push(Diagnostic::warning(message).at(&tiers));
         }
+    }
+}
+
+/// Unclassified lines may be sensitive: sending them to Loki while an archive exists is
+/// allowed (a platform may want it) but worth a word.
+fn check_unclassified_is_not_loki(
+    config: &LogRouting,
+    with: &FieldPath,
+    findings: &mut Vec<Diagnostic>,
+) {
+    let tier_of = |name: &str| config.tiers.iter().find(|tier| tier.name == name);
+    let unclassified = config.unclassified_tier.as_deref().and_then(tier_of);
+    let has_archive = config.tiers.iter().any(|tier| tier.s3.is_some());
+    if let Some(tier) = unclassified.filter(|tier| tier.loki.is_some() && has_archive) {
+        let message = format!(
+            "`unclassifiedTier` `{}` is a Loki tier: lines of pods that declare archived channels and name none of them would reach Loki",
+            tier.name
+        );
+        findings.push(Diagnostic::warning(message).at(with.key("unclassifiedTier")));
     }
 }
 
@@ -554,6 +574,16 @@ mod tests {
             unknown,
             "with.unclassifiedTier",
             "unknown tier `quarantine`",
+        );
+    }
+
+    #[test]
+    fn an_unclassified_loki_tier_beside_an_archive_is_a_warning() {
+        let leaky = with(table(), |t| t["unclassifiedTier"] = json!("l1"));
+        let found = findings(leaky);
+        assert!(
+            matches!(found.as_slice(), [(f, m, false)] if f == "with.unclassifiedTier" && m.contains("would reach Loki")),
+            "{found:?}"
         );
     }
 

@@ -137,20 +137,18 @@ fn l1_l2_stamps_workloads_and_emits_the_kit() {
     let stamp = &daemon_set["spec"]["template"]["metadata"]["annotations"]
         [log_routing::kit::CHECKSUM_ANNOTATION];
     assert_eq!(stamp, &log_routing::kit::checksum(&rendered.text));
-    let kinds: Vec<&str> = objects[3..]
+    let added: Vec<String> = objects[3..]
         .iter()
-        .map(|o| o["kind"].as_str().unwrap())
+        .map(|o| {
+            format!(
+                "{} {}",
+                o["kind"].as_str().unwrap(),
+                o["metadata"]["name"].as_str().unwrap()
+            )
+        })
         .collect();
-    assert_eq!(
-        kinds,
-        [
-            "ServiceAccount",
-            "ClusterRole",
-            "ClusterRoleBinding",
-            "ConfigMap",
-            "DaemonSet"
-        ]
-    );
+    let names = "ServiceAccount alloy, ClusterRole monitoring-alloy, ClusterRoleBinding monitoring-alloy, ConfigMap alloy-config, DaemonSet alloy";
+    assert_eq!(added.join(", "), names, "the kit follows the workloads");
 }
 
 #[test]
