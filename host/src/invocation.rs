@@ -294,6 +294,7 @@ mod tests {
             app: Invocation::from_argocd_env([]).unwrap().app,
             parameters: parse_argocd_parameters(json).unwrap(),
             env: Vec::new(),
+            budget: RenderBudget::unlimited(),
         };
         let announced = [announcement("images", ParameterKind::Array)];
         assert_eq!(

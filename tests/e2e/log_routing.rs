@@ -17,7 +17,7 @@ fn generated_config(case: &str) -> String {
         serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
     let app = App::new();
     let pipeline = serde_json::json!({"steps": [{"module": "builtin:log-routing", "with": config,
-            "allow": {"namespaces": ["monitoring"]}}]});
+            "allow": {"clusterScoped": true, "clusterRoleBindings": true, "namespaces": ["*"]}}]});
     // The golden input is a YAML list of objects; a `List` carries it as a manifest.
     let items: Value =
         serde_norway::from_str(&std::fs::read_to_string(dir.join("input.yaml")).unwrap()).unwrap();
