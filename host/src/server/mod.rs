@@ -234,11 +234,7 @@ async fn generate(State(daemon): State<Arc<Daemon>>, body: Bytes) -> Response {
     };
     let budget = daemon.budget_for(&request);
     let _cancel = CancelOnDrop(budget.clone());
-    let app = request
-        .env
-        .get("ARGOCD_APP_NAME")
-        .cloned()
-        .unwrap_or_default();
+    let app = fairness_key(&request);
     let waiting = budget.remaining().unwrap_or(daemon.render_budget);
     let Ok(slot) = tokio::time::timeout(waiting, daemon.scheduler.acquire(&app)).await else {
         daemon
@@ -273,6 +269,14 @@ async fn generate(State(daemon): State<Arc<Daemon>>, body: Bytes) -> Response {
     };
     daemon.metrics.request_done(started.elapsed(), failure);
     response
+}
+
+/// Whose turn a request waits for: its Argo CD app, or its directory when it names none.
+fn fairness_key(request: &GenerateRequest) -> String {
+    match request.env.get("ARGOCD_APP_NAME") {
+        Some(name) if !name.is_empty() => name.clone(),
+        _ => request.dir.display().to_string(),
+    }
 }
 
 async fn ready(State(daemon): State<Arc<Daemon>>) -> impl IntoResponse {
