@@ -3,7 +3,7 @@
 //! a render the daemon started is never started a second time.
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use http_body_util::{BodyExt, Full};
@@ -32,14 +32,16 @@ pub enum Answer {
     Unreachable(String),
 }
 
-/// Sends `request` to the daemon on `socket` after checking that it is ready, and waits at
-/// most the request's budget (plus a grace) for the answer.
-pub fn generate(socket: &Path, request: &GenerateRequest) -> Result<Answer> {
+/// Sends `request` to the daemon on `socket` after checking that it is ready, with the
+/// time left until `deadline` as its budget, and waits at most that (plus a grace) for the
+/// answer.
+pub fn generate(socket: &Path, request: &mut GenerateRequest, deadline: Instant) -> Result<Answer> {
     if let Err(why) = probe(socket) {
         return Ok(Answer::Unreachable(format!("{why:#}")));
     }
+    let budget = deadline.saturating_duration_since(Instant::now());
+    request.budget_ms = Some(budget.as_millis().try_into().unwrap_or(u64::MAX));
     let body = serde_json::to_vec(request)?;
-    let budget = Duration::from_millis(request.budget_ms.unwrap_or(u64::MAX / 2));
     let wait = budget.saturating_add(ANSWER_GRACE);
     let (status, text) = call(socket, "POST", GENERATE_PATH, body, wait).with_context(|| {
         format!(
