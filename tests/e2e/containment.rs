@@ -244,7 +244,15 @@ fn one_apps_looping_modules_do_not_delay_other_apps() {
 
 #[test]
 fn a_killed_client_frees_its_slot_at_once() {
-    let daemon = Daemon::start(&["--concurrency", "1", "--module-timeout", "30s"]);
+    let address = free_local_address();
+    let daemon = Daemon::start(&[
+        "--concurrency",
+        "1",
+        "--module-timeout",
+        "30s",
+        "--tcp",
+        &address,
+    ]);
     let loops = looping_app();
     let mut client = spawn_generate(&daemon, &loops.dir(), "loops");
     std::thread::sleep(Duration::from_millis(700));
@@ -255,6 +263,14 @@ fn a_killed_client_frees_its_slot_at_once() {
     assert!(
         elapsed < Duration::from_secs(5),
         "the slot was freed after {elapsed:?}"
+    );
+    let metrics = http_over_tcp(
+        &address,
+        "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(
+        metrics.contains("argocd_wasm_plugin_failures_total{reason=\"cancelled\"} 1"),
+        "{metrics}"
     );
 }
 
