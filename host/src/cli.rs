@@ -286,15 +286,15 @@ fn generate(
     socket: Option<&Path>,
     started: Instant,
 ) -> Result<ExitCode> {
-    let budget = options.render_budget.saturating_sub(started.elapsed());
+    let deadline = started + options.render_budget;
     let mut request = GenerateRequest {
         dir: std::env::current_dir().context("cannot read the working directory")?,
         env: contract_env(utf8_vars()),
         format,
-        budget_ms: Some(budget.as_millis().try_into().unwrap_or(u64::MAX)),
+        budget_ms: None,
     };
     if let Some(socket) = socket.filter(|socket| socket.exists()) {
-        match client::generate(socket, &request)? {
+        match client::generate(socket, &mut request, deadline)? {
             Answer::Rendered(stream) => return write_stdout(&stream),
             Answer::Failed(message) => bail!(message),
             Answer::Unreachable(why) => tracing::warn!(
@@ -305,7 +305,7 @@ fn generate(
     }
     let mut invocation = Invocation::from_argocd_env(std::mem::take(&mut request.env))?;
     invocation.budget =
-        RenderBudget::starting_now(options.render_budget.saturating_sub(started.elapsed()));
+        RenderBudget::starting_now(deadline.saturating_duration_since(Instant::now()));
     write_stdout(&pipeline::render_stream(
         &options.build()?,
         &request.dir,

@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::invocation::Invocation;
+use crate::cli::LocalInputs;
 use crate::manifests;
 use crate::pipeline;
-use crate::runtime::{AppInfo, Limits, RenderBudget, Runtime};
+use crate::runtime::{Limits, RenderBudget, Runtime};
 
 /// SplitMix64: a tiny, stable generator, so a seed names one sequence of inputs forever.
 struct Rng(u64);
@@ -230,23 +230,8 @@ fn the_kustomization_loader_survives_random_trees() {
         std::fs::create_dir(repo.path().join(".git")).unwrap();
         let app = repo.path().join("app");
         random_tree(&mut rng, &app);
-        let invocation = Invocation {
-            app: AppInfo {
-                name: String::new(),
-                namespace: String::new(),
-                project: String::new(),
-                revision: String::new(),
-                revision_short: String::new(),
-                source_path: String::new(),
-                source_repo_url: String::new(),
-                source_target_revision: String::new(),
-                kube_version: String::new(),
-                kube_api_versions: Vec::new(),
-            },
-            parameters: Vec::new(),
-            env: Vec::new(),
-            budget: RenderBudget::starting_now(Duration::from_secs(20)),
-        };
+        let mut invocation = LocalInputs::default().into_invocation().unwrap();
+        invocation.budget = RenderBudget::starting_now(Duration::from_secs(20));
         if let Ok(objects) = pipeline::render(&runtime, &app, &invocation) {
             assert_objects(&objects, &app.display().to_string());
             for object in &objects {

@@ -37,7 +37,7 @@ def percentile(samples: list[float], p: float) -> float:
 
 
 def make_apps(root: Path) -> tuple[list[Path], Path]:
-    (root / ".git").mkdir()
+    (root / ".git").mkdir(parents=True)
     apps = []
     for i in range(20):
         app = root / f"apps/app-{i:02}"

@@ -186,12 +186,7 @@ fn two_hundred_parallel_requests_over_twenty_apps_match_the_sequential_results()
 
 #[test]
 fn the_daemon_serves_health_and_metrics() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let address = format!("127.0.0.1:{port}");
+    let address = free_local_address();
     let daemon = Daemon::start(&["--tcp", &address]);
     success(&daemon.generate(&magento(), ARGOCD_ENV));
     let get = |path: &str| {

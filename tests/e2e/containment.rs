@@ -30,12 +30,7 @@ fn with_namespace<'a>(args: &[&'a str]) -> Vec<&'a str> {
 
 #[test]
 fn the_tcp_listener_serves_only_probes_and_metrics() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let address = format!("127.0.0.1:{port}");
+    let address = free_local_address();
     let daemon = Daemon::start(&["--tcp", &address]);
     let app = App::new();
     app.write("cm.yaml", CONFIGMAP);
@@ -206,9 +201,15 @@ fn quick_app() -> App {
     app
 }
 
+/// `generate` for app `app_name` in `dir`, forwarded to `daemon`.
+fn forwarded(daemon: &Daemon, dir: &Path, app_name: &str) -> Command {
+    let mut command = argocd_generate(dir, &[("ARGOCD_APP_NAME", app_name)]);
+    command.env("ARGOCD_WASM_PLUGIN_SOCKET", &daemon.socket);
+    command
+}
+
 fn spawn_generate(daemon: &Daemon, dir: &Path, app_name: &str) -> std::process::Child {
-    argocd_generate(dir, &[("ARGOCD_APP_NAME", app_name)])
-        .env("ARGOCD_WASM_PLUGIN_SOCKET", &daemon.socket)
+    forwarded(daemon, dir, app_name)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -229,10 +230,7 @@ fn one_apps_looping_modules_do_not_delay_other_apps() {
         .map(|_| spawn_generate(&daemon, &loops.dir(), "loops"))
         .collect();
     std::thread::sleep(Duration::from_millis(500));
-    let quick = quick_app();
-    let mut command = argocd_generate(&quick.dir(), &[("ARGOCD_APP_NAME", "shop")]);
-    command.env("ARGOCD_WASM_PLUGIN_SOCKET", &daemon.socket);
-    let (elapsed, output) = timed(command);
+    let (elapsed, output) = timed(forwarded(&daemon, &quick_app().dir(), "shop"));
     success(&output);
     assert!(
         elapsed < Duration::from_secs(5),
@@ -246,20 +244,33 @@ fn one_apps_looping_modules_do_not_delay_other_apps() {
 
 #[test]
 fn a_killed_client_frees_its_slot_at_once() {
-    let daemon = Daemon::start(&["--concurrency", "1", "--module-timeout", "30s"]);
+    let address = free_local_address();
+    let daemon = Daemon::start(&[
+        "--concurrency",
+        "1",
+        "--module-timeout",
+        "30s",
+        "--tcp",
+        &address,
+    ]);
     let loops = looping_app();
     let mut client = spawn_generate(&daemon, &loops.dir(), "loops");
     std::thread::sleep(Duration::from_millis(700));
     client.kill().unwrap();
     client.wait().unwrap();
-    let quick = quick_app();
-    let mut command = argocd_generate(&quick.dir(), &[("ARGOCD_APP_NAME", "loops")]);
-    command.env("ARGOCD_WASM_PLUGIN_SOCKET", &daemon.socket);
-    let (elapsed, output) = timed(command);
+    let (elapsed, output) = timed(forwarded(&daemon, &quick_app().dir(), "loops"));
     success(&output);
     assert!(
         elapsed < Duration::from_secs(5),
         "the slot was freed after {elapsed:?}"
+    );
+    let metrics = http_over_tcp(
+        &address,
+        "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(
+        metrics.contains("argocd_wasm_plugin_failures_total{reason=\"cancelled\"} 1"),
+        "{metrics}"
     );
 }
 

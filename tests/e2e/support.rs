@@ -180,6 +180,12 @@ fn diff_values(
     }
 }
 
+/// A local TCP address nothing listens on, e.g. `127.0.0.1:41234`.
+pub fn free_local_address() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().to_string()
+}
+
 /// A `serve` daemon for the duration of a test; killed on drop.
 pub struct Daemon {
     child: std::process::Child,
@@ -204,7 +210,8 @@ impl Daemon {
             socket,
             _dir: dir,
         };
-        for _ in 0..200 {
+        // Patient: warming up compiles every built-in module, slow on a loaded machine.
+        for _ in 0..600 {
             let check = binary()
                 .args(["serve", "--check", "--socket"])
                 .arg(&daemon.socket)

@@ -3,7 +3,7 @@
 //! a render the daemon started is never started a second time.
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use http_body_util::{BodyExt, Full};
@@ -36,25 +36,30 @@ pub enum Answer {
     Unreachable(String),
 }
 
-/// Sends `request` to the daemon on `socket` after checking that it is ready, and waits at
-/// most the request's budget (plus a grace) for the answer.
-pub fn generate(socket: &Path, request: &GenerateRequest) -> Result<Answer> {
-    let budget = Duration::from_millis(request.budget_ms.unwrap_or(u64::MAX / 2));
-    post(socket, GENERATE_PATH, request, budget.saturating_add(ANSWER_GRACE))
-}
-
-/// Asks the daemon on `socket` for the app's parameter announcement, as [`generate`] does.
-/// Announcing runs no module, so a daemon that takes longer than its probe is as good as
-/// hung.
-pub fn parameters(socket: &Path, request: &ParametersRequest) -> Result<Answer> {
-    post(socket, PARAMETERS_PATH, request, PROBE_TIMEOUT)
-}
-
-/// Probes the daemon, then posts `request` and waits at most `wait` for the answer.
-fn post(socket: &Path, path: &str, request: &impl Serialize, wait: Duration) -> Result<Answer> {
+/// Sends `request` to the daemon on `socket` after checking that it is ready, with the
+/// time left until `deadline` as its budget, and waits at most that (plus a grace) for the
+/// answer.
+pub fn generate(socket: &Path, request: &mut GenerateRequest, deadline: Instant) -> Result<Answer> {
     if let Err(why) = probe(socket) {
         return Ok(Answer::Unreachable(format!("{why:#}")));
     }
+    let budget = deadline.saturating_duration_since(Instant::now());
+    request.budget_ms = Some(budget.as_millis().try_into().unwrap_or(u64::MAX));
+    post(socket, GENERATE_PATH, request, budget.saturating_add(ANSWER_GRACE))
+}
+
+/// Asks the daemon on `socket` for the app's parameter announcement, after checking that it
+/// is ready. Announcing runs no module, so a daemon that takes longer than its probe is as
+/// good as hung.
+pub fn parameters(socket: &Path, request: &ParametersRequest) -> Result<Answer> {
+    if let Err(why) = probe(socket) {
+        return Ok(Answer::Unreachable(format!("{why:#}")));
+    }
+    post(socket, PARAMETERS_PATH, request, PROBE_TIMEOUT)
+}
+
+/// Posts `request` to a daemon that answered its probe, waiting at most `wait`.
+fn post(socket: &Path, path: &str, request: &impl Serialize, wait: Duration) -> Result<Answer> {
     let body = serde_json::to_vec(request)?;
     let (status, text) = call(socket, "POST", path, body, wait).with_context(|| {
         format!(

@@ -36,6 +36,8 @@ pub enum Failure {
     BadRequest,
     /// The render panicked (a bug in the host).
     Internal,
+    /// The client went away before the answer; the render was stopped.
+    Cancelled,
 }
 
 impl Failure {
@@ -44,6 +46,7 @@ impl Failure {
             Failure::Render => "render",
             Failure::BadRequest => "bad-request",
             Failure::Internal => "internal",
+            Failure::Cancelled => "cancelled",
         }
     }
 }

@@ -208,13 +208,35 @@ impl Daemon {
     }
 }
 
-/// Cancels a render when dropped: hyper drops a request's handler when its client
-/// disconnects, and the render then stops within milliseconds and frees its slot.
-struct CancelOnDrop(RenderBudget);
+/// A generate request being answered. Dropped before it answered (hyper drops a handler
+/// whose client disconnected), it cancels the render, which then stops within milliseconds
+/// and frees its slot, and counts the request as cancelled.
+struct InFlight {
+    daemon: Arc<Daemon>,
+    budget: RenderBudget,
+    started: Instant,
+    answered: bool,
+}
 
-impl Drop for CancelOnDrop {
+impl InFlight {
+    /// Counts the request and hands back its response.
+    fn answer(mut self, failure: Option<Failure>, response: Response) -> Response {
+        self.answered = true;
+        self.daemon
+            .metrics
+            .request_done(self.started.elapsed(), failure);
+        response
+    }
+}
+
+impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.cancel();
+        if !self.answered {
+            self.budget.cancel();
+            self.daemon
+                .metrics
+                .request_done(self.started.elapsed(), Some(Failure::Cancelled));
+        }
     }
 }
 
@@ -234,22 +256,21 @@ async fn generate(State(daemon): State<Arc<Daemon>>, body: Bytes) -> Response {
         }
     };
     let budget = daemon.budget_for(&request);
-    let _cancel = CancelOnDrop(budget.clone());
-    let app = request
-        .env
-        .get("ARGOCD_APP_NAME")
-        .cloned()
-        .unwrap_or_default();
+    let in_flight = InFlight {
+        daemon: daemon.clone(),
+        budget: budget.clone(),
+        started,
+        answered: false,
+    };
+    let app = fairness_key(&request);
     let waiting = budget.remaining().unwrap_or(daemon.render_budget);
     let Ok(slot) = tokio::time::timeout(waiting, daemon.scheduler.acquire(&app)).await else {
-        daemon
-            .metrics
-            .request_done(started.elapsed(), Some(Failure::Render));
         let message = format!(
             "the daemon was busy for the whole render budget ({waiting:?}); \
              see its argocd_wasm_plugin_request_duration_seconds metric"
         );
-        return (StatusCode::UNPROCESSABLE_ENTITY, message).into_response();
+        let response = (StatusCode::UNPROCESSABLE_ENTITY, message).into_response();
+        return in_flight.answer(Some(Failure::Render), response);
     };
     let rendering = daemon.clone();
     let outcome = tokio::task::spawn_blocking(move || {
@@ -272,8 +293,15 @@ async fn generate(State(daemon): State<Arc<Daemon>>, body: Bytes) -> Response {
                 .into_response(),
         ),
     };
-    daemon.metrics.request_done(started.elapsed(), failure);
-    response
+    in_flight.answer(failure, response)
+}
+
+/// Whose turn a request waits for: its Argo CD app, or its directory when it names none.
+fn fairness_key(request: &GenerateRequest) -> String {
+    match request.env.get("ARGOCD_APP_NAME") {
+        Some(name) if !name.is_empty() => name.clone(),
+        _ => request.dir.display().to_string(),
+    }
 }
 
 /// `parameters` for an app: loads the steps' modules like a render does, so it waits for
