@@ -40,7 +40,9 @@ enum Command {
     /// When the daemon's socket is given and answers, the render runs there (warm);
     /// otherwise in this process. Both give the same bytes.
     Generate {
-        #[arg(long, value_enum, default_value_t = Format::Yaml)]
+        /// JSON by default: Argo CD reads a JSON stream exactly, with no YAML scalar typing
+        /// for any reader version to get wrong (see docs/argocd.md).
+        #[arg(long, value_enum, default_value_t = Format::Json)]
         output: Format,
         /// The `serve` daemon's unix socket.
         #[arg(long, env = "ARGOCD_WASM_PLUGIN_SOCKET")]

@@ -13,6 +13,7 @@ mod pipeline;
 mod runtime;
 mod scaffold;
 mod server;
+mod yaml;
 
 fn main() -> std::process::ExitCode {
     cli::run()
