@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use anyhow::{Result, bail};
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span, StrInput, Tag};
+use serde_json::map::Entry;
 use serde_json::{Map, Number, Value};
 
 use super::scalar::{self, Plain};
@@ -178,26 +179,43 @@ impl<'input> Reader<'input> {
                         line,
                     });
                 }
-                Key::Name(name) => {
-                    if map.contains_key(&name) {
-                        let first = map.keys().position(|key| *key == name).map(|at| lines[at]);
-                        bail!(
-                            "{}: duplicate key `{name}` (first at line {})",
-                            self.at(span),
-                            first.unwrap_or_default()
-                        );
+                Key::Name(name) => match map.entry(name) {
+                    Entry::Vacant(entry) => {
+                        let (event, span) = self.next()?;
+                        entry.insert(self.node(event, span)?);
+                        lines.push(line);
                     }
-                    let (event, span) = self.next()?;
-                    let value = self.node(event, span)?;
-                    map.insert(name, value);
-                    lines.push(line);
-                }
+                    Entry::Occupied(entry) => {
+                        let key = entry.key().clone();
+                        bail!("{}", self.duplicate(&map, &lines, &key, span));
+                    }
+                },
             }
         }
         Ok(Value::Object(match merge {
             None => map,
             Some(merge) => merged(map, &merge),
         }))
+    }
+
+    /// The error for `key` at `span`, already in `map`; `lines` are the lines of `map`'s
+    /// keys.
+    fn duplicate(
+        &self,
+        map: &Map<String, Value>,
+        lines: &[usize],
+        key: &str,
+        span: Span,
+    ) -> String {
+        let first = map
+            .keys()
+            .position(|known| known == key)
+            .map(|at| lines[at]);
+        format!(
+            "{}: duplicate key `{key}` (first at line {})",
+            self.at(span),
+            first.unwrap_or_default()
+        )
     }
 
     fn key(&mut self, event: Event<'input>, span: Span) -> Result<Key> {

@@ -221,6 +221,9 @@ fn is_yaml11_special(text: &str) -> bool {
 
 /// `[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?`, YAML 1.1's sexagesimal numbers.
 fn is_base60(text: &str) -> bool {
+    if !text.contains(':') {
+        return false;
+    }
     let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
     let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
     let mut parts = whole.split(':');
@@ -241,6 +244,9 @@ fn is_base60(text: &str) -> bool {
 /// YAML 1.2 core schema forms go-yaml v3 reads as strings: integers and floats too large for
 /// 64 bits (`1e500`, long hex), which a 1.2 reader still takes for numbers.
 fn is_yaml12_special(text: &str) -> bool {
+    if !text.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '+' | '-' | '.')) {
+        return false;
+    }
     let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
     let hex_or_octal = |prefix: &str, radix: u32| {
         text.strip_prefix(prefix)
