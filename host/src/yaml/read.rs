@@ -414,6 +414,14 @@ mod tests {
     }
 
     #[test]
+    fn directives_byte_order_marks_and_crlf_line_ends_read_as_usual() {
+        let expected = [json!({"a": "x", "b": [1, "two"]})];
+        assert_eq!(read("%YAML 1.1\n---\na: x\nb: [1, two]\n").unwrap(), expected);
+        assert_eq!(read("\u{feff}a: x\r\nb:\r\n- 1\r\n- two\r\n").unwrap(), expected);
+        assert_eq!(read("{\"a\": \"x\", \"b\": [1, \"two\"]}").unwrap(), expected, "JSON");
+    }
+
+    #[test]
     fn merge_keys_apply_with_explicit_keys_and_earlier_sources_winning() {
         let text = "base: &base {a: 1, b: 1}\nother: &other {b: 2, c: 2}\nsingle:\n  <<: *base\n  a: own\nlist:\n  x: 0\n  <<: [*base, *other]\n  c: own\n";
         let document = &read(text).unwrap()[0];
