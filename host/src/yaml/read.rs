@@ -416,9 +416,19 @@ mod tests {
     #[test]
     fn directives_byte_order_marks_and_crlf_line_ends_read_as_usual() {
         let expected = [json!({"a": "x", "b": [1, "two"]})];
-        assert_eq!(read("%YAML 1.1\n---\na: x\nb: [1, two]\n").unwrap(), expected);
-        assert_eq!(read("\u{feff}a: x\r\nb:\r\n- 1\r\n- two\r\n").unwrap(), expected);
-        assert_eq!(read("{\"a\": \"x\", \"b\": [1, \"two\"]}").unwrap(), expected, "JSON");
+        assert_eq!(
+            read("%YAML 1.1\n---\na: x\nb: [1, two]\n").unwrap(),
+            expected
+        );
+        assert_eq!(
+            read("\u{feff}a: x\r\nb:\r\n- 1\r\n- two\r\n").unwrap(),
+            expected
+        );
+        assert_eq!(
+            read("{\"a\": \"x\", \"b\": [1, \"two\"]}").unwrap(),
+            expected,
+            "JSON"
+        );
     }
 
     #[test]
