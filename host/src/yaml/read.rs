@@ -9,8 +9,8 @@ use serde_json::{Map, Number, Value};
 
 use super::scalar::{self, Plain};
 
-/// Deeper nesting than this is an error rather than a stack overflow (the parser allows as
-/// many levels of flow collections).
+/// Deeper nesting than this is an error rather than a stack overflow (the parser itself
+/// stops flow collections at 255 levels; block nesting has no limit of its own).
 const MAX_DEPTH: usize = 256;
 /// How many nodes aliases may copy in one stream, so a "billion laughs" file fails fast
 /// instead of filling the memory.
