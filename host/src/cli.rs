@@ -41,7 +41,9 @@ enum Command {
     /// 2 s, the render runs there (warm); otherwise in this process. Both give the same
     /// bytes. A render the daemon accepted is never started again in-process.
     Generate {
-        #[arg(long, value_enum, default_value_t = Format::Yaml)]
+        /// JSON by default: Argo CD reads a JSON stream exactly, with no YAML scalar typing
+        /// for any reader version to get wrong (see docs/argocd.md).
+        #[arg(long, value_enum, default_value_t = Format::Json)]
         output: Format,
         /// The `serve` daemon's unix socket.
         #[arg(long, env = "ARGOCD_WASM_PLUGIN_SOCKET")]

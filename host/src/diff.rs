@@ -148,12 +148,12 @@ mod tests {
             diff.starts_with("--- expected.yaml\n+++ render\n@@"),
             "{diff}"
         );
-        assert!(diff.contains("\n-  x: '1'\n+  x: '2'\n"), "{diff}");
+        assert!(diff.contains("\n-  x: \"1\"\n+  x: \"2\"\n"), "{diff}");
         let coloured = compare(side("e", &old), side("r", &new), true)
             .unwrap()
             .unwrap();
         assert!(
-            coloured.contains(&format!("{RED}-  x: '1'{RESET}")),
+            coloured.contains(&format!("{RED}-  x: \"1\"{RESET}")),
             "{coloured}"
         );
     }

@@ -152,7 +152,7 @@ fn render_case(runtime: &Runtime, case: &Path, modules: &[PathBuf]) -> Result<Re
 fn read_settings(case: &Path) -> Result<LocalInputs> {
     let path = case.join(SETTINGS_FILE);
     match read_optional(&path)? {
-        Some(text) => serde_norway::from_str(&text).with_context(|| path.display().to_string()),
+        Some(text) => crate::yaml::from_str(&text, &path.display().to_string()),
         None => Ok(LocalInputs::default()),
     }
 }
@@ -226,9 +226,10 @@ impl Expectation {
             (Some(_), Some(_)) => {
                 bail!("has both {EXPECTED_OUTPUT} and {EXPECTED_ERROR}; keep one")
             }
-            (Some(text), None) => manifests::parse_stream(&text)
-                .map(Self::Objects)
-                .context(EXPECTED_OUTPUT),
+            (Some(text), None) => {
+                let origin = case.join(EXPECTED_OUTPUT).display().to_string();
+                manifests::parse_stream(&text, &origin).map(Self::Objects)
+            }
             (None, Some(text)) => Ok(Self::ErrorContaining(text.trim().to_owned())),
             (None, None) => Ok(Self::Nothing),
         }

@@ -16,6 +16,7 @@ mod runtime;
 mod scaffold;
 mod server;
 mod text;
+mod yaml;
 
 fn main() -> std::process::ExitCode {
     cli::run()

@@ -1,15 +1,16 @@
 //! Reading manifests from a directory and writing the rendered stream.
 //!
-//! YAML is parsed once, here; from then on objects are JSON values, and modules get JSON
-//! text. Field order is kept as written, so output diffs stay readable.
+//! YAML is parsed once, by [`crate::yaml`]; from then on objects are JSON values, and modules
+//! get JSON text. Field order is kept as written, so output diffs stay readable.
 
 use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
-use serde::Deserialize as _;
 use serde_json::Value;
+
+use crate::yaml;
 
 /// The pipeline file's name; never read as a manifest.
 pub const PIPELINE_FILE: &str = "wasm-pipeline.yaml";
@@ -40,7 +41,7 @@ pub fn load_path(path: &Path) -> Result<Vec<Value>> {
 pub fn load_file(path: &Path) -> Result<Vec<Value>> {
     let text =
         fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    parse_stream(&text).with_context(|| path.display().to_string())
+    parse_stream(&text, &path.display().to_string())
 }
 
 fn manifest_files(root: &Path, dir: &Path) -> Result<Vec<PathBuf>> {
@@ -62,13 +63,12 @@ fn manifest_files(root: &Path, dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Parses a YAML (or JSON) stream into objects.
-pub fn parse_stream(text: &str) -> Result<Vec<Value>> {
+/// Parses a YAML (or JSON) stream into objects; `origin` (a file name) starts every error.
+pub fn parse_stream(text: &str, origin: &str) -> Result<Vec<Value>> {
     let mut objects = Vec::new();
-    for (index, document) in serde_norway::Deserializer::from_str(text).enumerate() {
-        let value = Value::deserialize(document)
-            .with_context(|| format!("document {}: not valid YAML", index + 1))?;
-        flatten_into(value, &mut objects).with_context(|| format!("document {}", index + 1))?;
+    for (index, value) in yaml::parse_documents(text, origin)?.into_iter().enumerate() {
+        flatten_into(value, &mut objects)
+            .with_context(|| format!("{origin}: document {}", index + 1))?;
     }
     Ok(objects)
 }
@@ -120,18 +120,13 @@ impl fmt::Display for Format {
 /// Serializes objects as a stream. The whole text is built before anything is written, so
 /// a failure never leaves half a stream on stdout.
 pub fn to_stream(objects: &[Value], format: Format) -> Result<String> {
+    if format == Format::Yaml {
+        return Ok(yaml::to_stream(objects));
+    }
     let mut out = String::new();
     for object in objects {
-        match format {
-            Format::Yaml => {
-                out.push_str("---\n");
-                out.push_str(&serde_norway::to_string(object)?);
-            }
-            Format::Json => {
-                out.push_str(&serde_json::to_string(object)?);
-                out.push('\n');
-            }
-        }
+        out.push_str(&serde_json::to_string(object)?);
+        out.push('\n');
     }
     Ok(out)
 }
@@ -144,7 +139,7 @@ mod tests {
     #[test]
     fn skips_empty_documents_and_flattens_lists() {
         let text = "---\n---\napiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n- {apiVersion: v1, kind: ConfigMapList, items: [{apiVersion: v1, kind: Secret, metadata: {name: b}}]}\n---\n# only a comment\n";
-        let objects = parse_stream(text).unwrap();
+        let objects = parse_stream(text, "a.yaml").unwrap();
         let kinds: Vec<&str> = objects
             .iter()
             .map(|o| o["kind"].as_str().unwrap())
@@ -154,12 +149,12 @@ mod tests {
 
     #[test]
     fn names_the_document_that_is_not_an_object() {
-        let error = parse_stream("kind: A\n---\n- 1\n").unwrap_err();
+        let error = parse_stream("kind: A\n---\n- 1\n", "a.yaml").unwrap_err();
         assert_eq!(
             format!("{error:#}"),
-            "document 2: not a Kubernetes object: expected a mapping"
+            "a.yaml: document 2: not a Kubernetes object: expected a mapping"
         );
-        let error = parse_stream("metadata: {name: x}\n").unwrap_err();
+        let error = parse_stream("metadata: {name: x}\n", "a.yaml").unwrap_err();
         assert!(format!("{error:#}").contains("no `kind`"));
     }
 

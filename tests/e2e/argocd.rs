@@ -50,13 +50,17 @@ fn generate_under_argocd_env_equals_render_with_the_same_parameters() {
     let generated = success(&argocd_generate(&magento(), ARGOCD_ENV).output().unwrap());
     let mut render = binary();
     render.arg("render").arg(magento()).args(RENDER_FLAGS);
-    assert_eq!(generated, success(&render.output().unwrap()));
-    assert!(generated.contains("image: registry.example.com/magento:2.4.8"));
+    let json = success(&render.args(["--output", "json"]).output().unwrap());
+    assert_eq!(
+        generated, json,
+        "generate hands Argo CD JSON, one object a line"
+    );
+    assert!(generated.contains(r#""image":"registry.example.com/magento:2.4.8""#));
     assert!(
-        generated.contains("image: nginx:1.27-alpine"),
+        generated.contains(r#""image":"nginx:1.27-alpine""#),
         "the blue slot's own nginx"
     );
-    assert!(generated.contains("color: green"));
+    assert!(generated.contains(r#""color":"green""#));
 }
 
 #[test]
@@ -77,7 +81,8 @@ fn null_parameters_and_env_values_with_equals_signs_work() {
         ("ARGOCD_APP_PARAMETERS", "null"),
         ("ARGOCD_ENV_ACTIVE_COLOUR", "green"),
     ];
-    assert!(success(&argocd_generate(&magento(), &env).output().unwrap()).contains("color: green"));
+    let generated = success(&argocd_generate(&magento(), &env).output().unwrap());
+    assert!(generated.contains(r#""color":"green""#));
 }
 
 #[test]

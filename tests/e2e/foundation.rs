@@ -154,7 +154,7 @@ fn a_wrong_sha256_pin_is_refused_and_a_right_one_accepted() {
     let wrong = "0".repeat(64);
     app.write(
         "wasm-pipeline.yaml",
-        &add_label_pipeline(&format!("    sha256: {wrong}\n")),
+        &add_label_pipeline(&format!("    sha256: \"{wrong}\"\n")),
     );
     let stderr = failure(&app.render(&[]));
     assert!(
@@ -270,7 +270,14 @@ fn generate_with_argocd_env_equals_render_with_flags() {
     app.with_module("add-label")
         .write("cm.yaml", CONFIGMAP)
         .write("wasm-pipeline.yaml", &add_label_pipeline(""));
-    let rendered = success(&app.render(&["--app-name", "argocd_shop", "--param", "images=a=b"]));
+    let rendered = success(&app.render(&[
+        "--app-name",
+        "argocd_shop",
+        "--param",
+        "images=a=b",
+        "--output",
+        "json",
+    ]));
     let generated = binary()
         .arg("generate")
         .current_dir(app.dir())

@@ -67,17 +67,7 @@ fn kubectl_kustomize(dir: &Path) -> Result<Vec<Value>, String> {
     if !output.status.success() {
         return Err(String::from_utf8_lossy(&output.stderr).into_owned());
     }
-    Ok(parse_yaml_stream(
-        &String::from_utf8(output.stdout).unwrap(),
-    ))
-}
-
-fn parse_yaml_stream(text: &str) -> Vec<Value> {
-    use serde::Deserialize;
-    serde_norway::Deserializer::from_str(text)
-        .map(|document| Value::deserialize(document).unwrap())
-        .filter(|value| !value.is_null())
-        .collect()
+    Ok(read_manifests(&String::from_utf8(output.stdout).unwrap()))
 }
 
 fn ours(dir: &Path) -> Result<Vec<Value>, String> {

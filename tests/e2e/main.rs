@@ -11,3 +11,5 @@ mod image_tags;
 mod kustomize;
 mod log_routing;
 mod module_cases;
+mod yaml;
+mod yaml_readers;

@@ -115,6 +115,17 @@ pub const CONFIGMAP: &str =
 pub const SECRET: &str =
     "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: hunter2\n";
 
+/// The objects of a YAML stream as the plugin reads manifests (kubectl's typing): the
+/// stream rendered as a plain directory.
+pub fn read_manifests(yaml: &str) -> Vec<serde_json::Value> {
+    if yaml.trim().is_empty() {
+        return Vec::new();
+    }
+    let app = App::new();
+    app.write("stream.yaml", yaml);
+    objects(&success(&app.render(&["--output", "json"])))
+}
+
 /// Parses `--output json` (one object per line).
 pub fn objects(stdout: &str) -> Vec<serde_json::Value> {
     stdout

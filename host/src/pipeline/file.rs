@@ -118,12 +118,13 @@ impl PipelineFile {
             return Ok(None);
         }
         let text = crate::paths::read_inside(root, path)?;
-        let file = Self::parse(&text).with_context(|| path.display().to_string())?;
+        let file = Self::parse(&text, &path.display().to_string())?;
         Ok(Some(file))
     }
 
-    pub fn parse(text: &str) -> Result<Self> {
-        let file: Self = serde_norway::from_str(text)?;
+    /// Parses the file's text; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Self> {
+        let file: Self = crate::yaml::from_str(text, origin)?;
         if let Some(api_version) = &file.api_version
             && api_version != API_VERSION
         {
@@ -148,6 +149,7 @@ mod tests {
     fn parses_the_documented_example() {
         let file = PipelineFile::parse(
             "apiVersion: argocd-wasm-plugin/v1alpha1\nkind: Pipeline\nsource: overlays/stage\nsteps:\n  - name: tags\n    module: builtin:image-tags\n    with: {images: []}\n    match: {kinds: [Deployment], names: [magento-.*], labels: {color: green}}\n",
+            "p.yaml",
         )
         .unwrap();
         assert_eq!(file.source.as_deref(), Some("overlays/stage"));
@@ -161,6 +163,7 @@ mod tests {
     fn parses_allowances() {
         let file = PipelineFile::parse(
             "steps:\n  - module: builtin:x\n    allow: {readSecrets: true, namespaces: [monitoring]}\n",
+            "p.yaml",
         )
         .unwrap();
         let allow = &file.steps[0].allow;
@@ -168,7 +171,10 @@ mod tests {
         assert!(allow.namespace("monitoring") && !allow.namespace("kube-system"));
         assert!(Allow::everything().namespace("kube-system"));
         let typo =
-            PipelineFile::parse("steps:\n  - module: builtin:x\n    allow: {secrets: true}\n")
+            PipelineFile::parse(
+                "steps:\n  - module: builtin:x\n    allow: {secrets: true}\n",
+                "p.yaml",
+            )
                 .unwrap_err();
         assert!(
             format!("{typo:#}").contains("unknown field `secrets`"),
@@ -178,13 +184,13 @@ mod tests {
 
     #[test]
     fn rejects_unknown_fields_and_foreign_kinds() {
-        let typo =
-            PipelineFile::parse("steps:\n  - module: builtin:x\n    whith: {}\n").unwrap_err();
+        let typo = PipelineFile::parse("steps:\n  - module: builtin:x\n    whith: {}\n", "p.yaml")
+            .unwrap_err();
         assert!(
             format!("{typo:#}").contains("unknown field `whith`"),
             "{typo:#}"
         );
-        assert!(PipelineFile::parse("kind: Kustomization\n").is_err());
-        assert!(PipelineFile::parse("apiVersion: v2\n").is_err());
+        assert!(PipelineFile::parse("kind: Kustomization\n", "p.yaml").is_err());
+        assert!(PipelineFile::parse("apiVersion: v2\n", "p.yaml").is_err());
     }
 }

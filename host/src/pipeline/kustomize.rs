@@ -150,7 +150,7 @@ impl Builder<'_> {
         }
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read {}", path.display()))?;
-        manifests::parse_stream(&text)
+        manifests::parse_stream(&text, &self.display(&path))
     }
 
     /// The level's transform fields, with patches read and parsed.
@@ -288,7 +288,8 @@ impl Builder<'_> {
 fn read_kustomization(path: &Path) -> Result<Map<String, Value>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let value: Value = serde_norway::from_str(&text).context("not valid YAML")?;
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let value: Value = crate::yaml::from_str(&text, &name)?;
     let Value::Object(fields) = value else {
         bail!("a kustomization must be a mapping");
     };
@@ -328,10 +329,9 @@ fn string_list(fields: &Map<String, Value>, field: &str) -> Result<Vec<String>> 
 /// Parses patch text (YAML or JSON): each mapping document is a strategic merge patch; a
 /// list document is one JSON 6902 operation list.
 fn parse_patch(text: &str) -> Result<Vec<Value>> {
-    use serde::Deserialize as _;
     let mut documents = Vec::new();
-    for document in serde_norway::Deserializer::from_str(text) {
-        match Value::deserialize(document).context("the patch is not valid YAML")? {
+    for document in crate::yaml::parse_documents(text, "patch")? {
+        match document {
             Value::Null => {}
             value @ (Value::Object(_) | Value::Array(_)) => documents.push(value),
             _ => bail!("a patch must be a mapping (strategic merge) or a list (JSON 6902)"),

@@ -73,7 +73,7 @@ mod tests {
     }
 
     fn spec(yaml: &str) -> MatchSpec {
-        serde_norway::from_str(yaml).unwrap()
+        crate::yaml::from_str(yaml, "match").unwrap()
     }
 
     fn selector(spec: &MatchSpec, module_kinds: &[&str]) -> Selector {
