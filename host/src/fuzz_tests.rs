@@ -119,7 +119,7 @@ fn the_manifest_reader_survives_mutated_input() {
         let seed = MANIFEST_SEEDS[rng.below(MANIFEST_SEEDS.len())];
         let input = mutate(&mut rng, seed);
         let started = Instant::now();
-        if let Ok(objects) = manifests::parse_stream(&input) {
+        if let Ok(objects) = manifests::parse_stream(&input, "fuzz.yaml") {
             assert_objects(&objects, &input);
         }
         assert!(
@@ -140,7 +140,7 @@ fn the_manifest_reader_bounds_alias_expansion() {
         laughs.push_str(&format!("{this}: &{this} [{aliases}]\n"));
     }
     let started = Instant::now();
-    let _ = manifests::parse_stream(&format!("kind: Bomb\n{laughs}"));
+    let _ = manifests::parse_stream(&format!("kind: Bomb\n{laughs}"), "bomb.yaml");
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "{:?}",

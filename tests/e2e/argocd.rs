@@ -254,11 +254,11 @@ fn a_parameter_without_a_value_or_with_several_shapes_is_accepted() {
             .unwrap(),
     );
     assert!(
-        generated.contains("color: green"),
+        generated.contains(r#""color":"green""#),
         "the announced string shape wins"
     );
     assert!(
-        generated.contains("image: magento:2.4.7"),
+        generated.contains(r#""image":"magento:2.4.7""#),
         "no images: unchanged"
     );
 }
@@ -280,12 +280,12 @@ fn image_updater_env_sets_two_images_in_spec_and_name_tag_mode() {
     ];
     let generated = success(&argocd_generate(&magento(), &env).output().unwrap());
     for image in [
-        "image: 123456789.dkr.ecr.eu-west-1.amazonaws.com/magento:2.4.8".to_owned(),
-        format!("image: registry.example.com/nginx:1.28@{DIGEST}"),
+        r#""image":"123456789.dkr.ecr.eu-west-1.amazonaws.com/magento:2.4.8""#.to_owned(),
+        format!(r#""image":"registry.example.com/nginx:1.28@{DIGEST}""#),
     ] {
         assert_eq!(generated.matches(&image).count(), 2, "both slots: {image}");
     }
-    assert!(!generated.contains("image: magento:2.4.7"));
+    assert!(!generated.contains(r#""image":"magento:2.4.7""#));
 }
 
 #[test]
@@ -301,12 +301,12 @@ fn kustomization_only_and_plain_manifest_apps_generate_through_the_plugin() {
         &app.dir().join("plain"),
         &[("ARGOCD_APP_SOURCE_PATH", "app/plain")],
     );
-    assert!(success(&plain.output().unwrap()).contains("name: settings"));
+    assert!(success(&plain.output().unwrap()).contains(r#""name":"settings""#));
     let mut kustomized = argocd_generate(
         &app.dir().join("kustomized"),
         &[("ARGOCD_APP_SOURCE_PATH", "app/kustomized")],
     );
-    assert!(success(&kustomized.output().unwrap()).contains("name: stage-settings"));
+    assert!(success(&kustomized.output().unwrap()).contains(r#""name":"stage-settings""#));
 }
 
 /// A module cache as in the pod: the built-ins precompiled into a read-only directory when

@@ -293,7 +293,7 @@ fn a_hung_daemon_costs_generate_only_the_probe_timeout() {
     let (elapsed, output) = timed(command);
     Command::new("kill").args(["-CONT", &pid]).status().unwrap();
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot be reached"));
-    assert!(success(&output).contains("name: settings"));
+    assert!(success(&output).contains(r#""name":"settings""#));
     assert!(
         elapsed < Duration::from_secs(10),
         "generate took {elapsed:?}"
@@ -368,7 +368,7 @@ fn generate_survives_an_environment_that_is_not_utf8() {
         .env("ODD", std::ffi::OsStr::from_bytes(b"\xff\xfe"))
         .output()
         .unwrap();
-    assert!(success(&output).contains("name: settings"));
+    assert!(success(&output).contains(r#""name":"settings""#));
 }
 
 #[test]

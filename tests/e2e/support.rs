@@ -258,7 +258,7 @@ impl Drop for Daemon {
 }
 
 /// `generate` as Argo CD runs it: in the app directory, with only the given environment
-/// (plus the test's module cache).
+/// (plus the test's module cache). It prints JSON lines, as Argo CD receives them.
 pub fn argocd_generate(dir: &Path, env: &[(&str, &str)]) -> Command {
     let mut command = binary();
     command
