@@ -4,6 +4,9 @@
 //! directory (`builtin:image-tags` is `guest-modules/builtin/image-tags`). The examples and
 //! the test modules under `tests/modules/` are built alongside so the host's tests can load
 //! them; `GUEST_WASM_DIR` tells the tests where they are.
+//!
+//! The SDK's files are embedded too, so `new module` can vendor the SDK into a module crate
+//! from an installed binary, with no checkout of this repository.
 
 use std::env;
 use std::fmt::Write as _;
@@ -49,6 +52,7 @@ fn main() {
         .map(|(name, _)| name)
         .collect();
     write_builtin_table(&wasm_dir, &builtins);
+    write_sdk_files(&workspace.join("guest-modules/sdk"));
 }
 
 /// The crate directories in a group (each directory with a Cargo.toml), sorted.
@@ -128,4 +132,43 @@ fn write_builtin_table(wasm_dir: &Path, names: &[&String]) {
     table.push_str("];\n");
     let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join("builtins.rs");
     fs::write(out, table).unwrap();
+}
+
+/// `sdk_files.rs`: every file of the SDK crate by its path inside the crate, its `wit` link
+/// followed, so the vendored copy carries the contract it binds.
+fn write_sdk_files(sdk: &Path) {
+    let mut files = Vec::new();
+    collect_files(sdk, sdk, &mut files);
+    files.sort();
+    let mut table = String::from("pub const SDK_FILES: &[(&str, &[u8])] = &[\n");
+    for relative in &files {
+        writeln!(
+            table,
+            "    ({relative:?}, include_bytes!({:?})),",
+            sdk.join(relative).display().to_string()
+        )
+        .unwrap();
+    }
+    table.push_str("];\n");
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join("sdk_files.rs");
+    fs::write(out, table).unwrap();
+}
+
+/// The files under `dir`, as `/`-separated paths relative to `root`; hidden files and build
+/// output left out.
+fn collect_files(root: &Path, dir: &Path, files: &mut Vec<String>) {
+    for entry in fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display())) {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy();
+        if name.starts_with('.') || name == "target" || name == "Cargo.lock" {
+            continue;
+        }
+        if path.is_dir() {
+            collect_files(root, &path, files);
+        } else {
+            let relative = path.strip_prefix(root).unwrap();
+            let parts: Vec<_> = relative.iter().map(|part| part.to_string_lossy()).collect();
+            files.push(parts.join("/"));
+        }
+    }
 }

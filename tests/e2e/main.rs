@@ -5,6 +5,7 @@ mod support;
 mod argocd;
 mod authoring;
 mod colour_selector;
+mod contract;
 mod foundation;
 mod image_tags;
 mod kustomize;
