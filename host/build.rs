@@ -6,7 +6,8 @@
 //! them; `GUEST_WASM_DIR` tells the tests where they are.
 //!
 //! The SDK's files are embedded too, so `new module` can vendor the SDK into a module crate
-//! from an installed binary, with no checkout of this repository.
+//! from an installed binary, with no checkout of this repository, with the part of our
+//! Cargo.lock it needs: module crates start on the dependency versions the SDK is tested with.
 
 use std::env;
 use std::fmt::Write as _;
@@ -53,6 +54,7 @@ fn main() {
         .collect();
     write_builtin_table(&wasm_dir, &builtins);
     write_sdk_files(&workspace.join("guest-modules/sdk"));
+    write_sdk_lock(&fs::read_to_string(workspace.join("Cargo.lock")).unwrap());
 }
 
 /// The crate directories in a group (each directory with a Cargo.toml), sorted.
@@ -171,4 +173,58 @@ fn collect_files(root: &Path, dir: &Path, files: &mut Vec<String>) {
             files.push(parts.join("/"));
         }
     }
+}
+
+/// `sdk-Cargo.lock`: the entries of the workspace's Cargo.lock the SDK depends on, directly or
+/// not, itself included. Cargo adds a module crate's own entry on its first build.
+fn write_sdk_lock(lock: &str) {
+    let (header, blocks) = lock
+        .split_once("[[package]]")
+        .expect("Cargo.lock has packages");
+    let blocks: Vec<&str> = blocks.split("[[package]]").collect();
+    let mut wanted = vec!["argocd-wasm-sdk".to_owned()];
+    let mut kept: Vec<&str> = Vec::new();
+    while let Some(dependency) = wanted.pop() {
+        let block = locked_package(&blocks, &dependency);
+        if !kept.contains(&block) {
+            kept.push(block);
+            wanted.extend(locked_dependencies(block));
+        }
+    }
+    kept.sort_by_key(|block| blocks.iter().position(|b| b == block));
+    let mut out = header.to_owned();
+    for block in kept {
+        out.push_str("[[package]]");
+        out.push_str(block);
+    }
+    let path = PathBuf::from(env::var("OUT_DIR").unwrap()).join("sdk-Cargo.lock");
+    fs::write(path, out.trim_end().to_owned() + "\n").unwrap();
+}
+
+/// The `[[package]]` block of a dependency as Cargo.lock names it: `name`, or `name version`
+/// when several versions are locked.
+fn locked_package<'a>(blocks: &[&'a str], dependency: &str) -> &'a str {
+    let mut words = dependency.split(' ');
+    let name = format!("name = {:?}\n", words.next().unwrap());
+    let version = words.next().map(|version| format!("version = {version:?}\n"));
+    blocks
+        .iter()
+        .find(|block| {
+            block.contains(&name) && version.as_ref().is_none_or(|v| block.contains(v.as_str()))
+        })
+        .unwrap_or_else(|| panic!("Cargo.lock has no package `{dependency}`"))
+}
+
+/// The `dependencies = [...]` of a Cargo.lock block, as written there.
+fn locked_dependencies(block: &str) -> Vec<String> {
+    let Some((_, list)) = block.split_once("dependencies = [") else {
+        return Vec::new();
+    };
+    list.split(']')
+        .next()
+        .unwrap()
+        .split(',')
+        .map(|item| item.trim().trim_matches('"').to_owned())
+        .filter(|item| !item.is_empty())
+        .collect()
 }

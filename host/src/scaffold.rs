@@ -12,6 +12,9 @@ use clap::Args;
 
 include!(concat!(env!("OUT_DIR"), "/sdk_files.rs"));
 
+/// A new crate's Cargo.lock: the SDK's dependencies at the versions this repository tests.
+const SDK_LOCK: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/sdk-Cargo.lock"));
+
 /// Where the SDK goes inside a module crate (the template's Cargo.toml names it).
 const VENDORED_SDK: &str = "vendor/argocd-wasm-sdk";
 
@@ -92,6 +95,7 @@ pub fn new_module(args: &NewModuleArgs) -> Result<()> {
         write_file(&dir.join(relative), names.fill(template).as_bytes())?;
     }
     vendor_sdk(&dir)?;
+    write_file(&dir.join("Cargo.lock"), SDK_LOCK)?;
     eprintln!(
         "created module `{}` in {} on argocd-wasm-sdk {}; next: see its README.md",
         args.name,
