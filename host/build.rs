@@ -159,7 +159,8 @@ fn write_sdk_files(sdk: &Path) {
 /// The files under `dir`, as `/`-separated paths relative to `root`; hidden files and build
 /// output left out.
 fn collect_files(root: &Path, dir: &Path, files: &mut Vec<String>) {
-    for entry in fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display())) {
+    for entry in fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+    {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy();
         if name.starts_with('.') || name == "target" || name == "Cargo.lock" {
@@ -206,7 +207,9 @@ fn write_sdk_lock(lock: &str) {
 fn locked_package<'a>(blocks: &[&'a str], dependency: &str) -> &'a str {
     let mut words = dependency.split(' ');
     let name = format!("name = {:?}\n", words.next().unwrap());
-    let version = words.next().map(|version| format!("version = {version:?}\n"));
+    let version = words
+        .next()
+        .map(|version| format!("version = {version:?}\n"));
     blocks
         .iter()
         .find(|block| {

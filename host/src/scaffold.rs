@@ -267,7 +267,12 @@ mod tests {
         new_module(&args(true)).unwrap();
         assert_eq!(fs::read_to_string(&lib).unwrap(), "// the team's code");
         assert!(!stale.exists());
-        assert!(crate_dir.join(VENDORED_SDK).join("wit/transformer.wit").is_file());
+        assert!(
+            crate_dir
+                .join(VENDORED_SDK)
+                .join("wit/transformer.wit")
+                .is_file()
+        );
     }
 
     #[test]
@@ -280,6 +285,9 @@ mod tests {
             update_sdk: true,
         };
         let error = new_module(&args).unwrap_err().to_string();
-        assert!(error.contains("does not depend on the vendored SDK"), "{error}");
+        assert!(
+            error.contains("does not depend on the vendored SDK"),
+            "{error}"
+        );
     }
 }

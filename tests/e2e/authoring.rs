@@ -220,11 +220,24 @@ fn a_module_scaffolded_by_an_installed_binary_builds_offline_and_passes_its_test
     cargo(&crate_dir, &["test", "--offline", "--quiet"]);
     cargo(
         &crate_dir,
-        &["clippy", "--offline", "--all-targets", "--", "-D", "warnings"],
+        &[
+            "clippy",
+            "--offline",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
     );
     cargo(
         &crate_dir,
-        &["build", "--offline", "--target", "wasm32-wasip2", "--release"],
+        &[
+            "build",
+            "--offline",
+            "--target",
+            "wasm32-wasip2",
+            "--release",
+        ],
     );
     let wasm = scaffold_target_dir().join("wasm32-wasip2/release/team_label.wasm");
     let output = run_test(&crate_dir.join("tests/cases"), &wasm, &[]);

@@ -22,7 +22,9 @@ fn supported() -> Vec<Version> {
 
 /// The contract version this host implements: the newest it has bindings for.
 pub fn host_version() -> Version {
-    *supported().last().expect("the host binds at least one contract")
+    *supported()
+        .last()
+        .expect("the host binds at least one contract")
 }
 
 /// The version in a WIT file's `package argocd:wasm-plugin@X.Y.Z;` line.
@@ -185,7 +187,10 @@ mod tests {
         let sdk_wit = repository().join("guest-modules/sdk/wit");
         assert_eq!(
             sdk_wit.canonicalize().unwrap(),
-            repository().join(format!("wit/{host}")).canonicalize().unwrap(),
+            repository()
+                .join(format!("wit/{host}"))
+                .canonicalize()
+                .unwrap(),
             "the SDK binds the newest contract"
         );
         let built = Path::new(env!("GUEST_WASM_DIR")).join("add_label.wasm");
@@ -194,7 +199,10 @@ mod tests {
         let sdk_manifest =
             std::fs::read_to_string(repository().join("guest-modules/sdk/Cargo.toml")).unwrap();
         let line = format!("version = \"{}.{}.", host.major, host.minor);
-        assert!(sdk_manifest.contains(&line), "the SDK's version follows {host}");
+        assert!(
+            sdk_manifest.contains(&line),
+            "the SDK's version follows {host}"
+        );
         let docs = std::fs::read_to_string(repository().join("docs/modules.md")).unwrap();
         assert!(docs.contains(&format!("`argocd:wasm-plugin@{host}`")));
     }
