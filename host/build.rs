@@ -4,6 +4,10 @@
 //! directory (`builtin:image-tags` is `guest-modules/builtin/image-tags`). The examples and
 //! the test modules under `tests/modules/` are built alongside so the host's tests can load
 //! them; `GUEST_WASM_DIR` tells the tests where they are.
+//!
+//! The SDK's files are embedded too, so `new module` can vendor the SDK into a module crate
+//! from an installed binary, with no checkout of this repository, with the part of our
+//! Cargo.lock it needs: module crates start on the dependency versions the SDK is tested with.
 
 use std::env;
 use std::fmt::Write as _;
@@ -49,6 +53,8 @@ fn main() {
         .map(|(name, _)| name)
         .collect();
     write_builtin_table(&wasm_dir, &builtins);
+    write_sdk_files(&workspace.join("guest-modules/sdk"));
+    write_sdk_lock(&fs::read_to_string(workspace.join("Cargo.lock")).unwrap());
 }
 
 /// The crate directories in a group (each directory with a Cargo.toml), sorted.
@@ -128,4 +134,100 @@ fn write_builtin_table(wasm_dir: &Path, names: &[&String]) {
     table.push_str("];\n");
     let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join("builtins.rs");
     fs::write(out, table).unwrap();
+}
+
+/// `sdk_files.rs`: every file of the SDK crate by its path inside the crate, its `wit` link
+/// followed, so the vendored copy carries the contract it binds.
+fn write_sdk_files(sdk: &Path) {
+    let mut files = Vec::new();
+    collect_files(sdk, sdk, &mut files);
+    files.sort();
+    let mut table = String::from("pub const SDK_FILES: &[(&str, &[u8])] = &[\n");
+    for relative in &files {
+        writeln!(
+            table,
+            "    ({relative:?}, include_bytes!({:?})),",
+            sdk.join(relative).display().to_string()
+        )
+        .unwrap();
+    }
+    table.push_str("];\n");
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join("sdk_files.rs");
+    fs::write(out, table).unwrap();
+}
+
+/// The files under `dir`, as `/`-separated paths relative to `root`; hidden files and build
+/// output left out.
+fn collect_files(root: &Path, dir: &Path, files: &mut Vec<String>) {
+    for entry in fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+    {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy();
+        if name.starts_with('.') || name == "target" || name == "Cargo.lock" {
+            continue;
+        }
+        if path.is_dir() {
+            collect_files(root, &path, files);
+        } else {
+            let relative = path.strip_prefix(root).unwrap();
+            let parts: Vec<_> = relative.iter().map(|part| part.to_string_lossy()).collect();
+            files.push(parts.join("/"));
+        }
+    }
+}
+
+/// `sdk-Cargo.lock`: the entries of the workspace's Cargo.lock the SDK depends on, directly or
+/// not, itself included. Cargo adds a module crate's own entry on its first build.
+fn write_sdk_lock(lock: &str) {
+    let (header, blocks) = lock
+        .split_once("[[package]]")
+        .expect("Cargo.lock has packages");
+    let blocks: Vec<&str> = blocks.split("[[package]]").collect();
+    let mut wanted = vec!["argocd-wasm-sdk".to_owned()];
+    let mut kept: Vec<&str> = Vec::new();
+    while let Some(dependency) = wanted.pop() {
+        let block = locked_package(&blocks, &dependency);
+        if !kept.contains(&block) {
+            kept.push(block);
+            wanted.extend(locked_dependencies(block));
+        }
+    }
+    kept.sort_by_key(|block| blocks.iter().position(|b| b == block));
+    let mut out = header.to_owned();
+    for block in kept {
+        out.push_str("[[package]]");
+        out.push_str(block);
+    }
+    let path = PathBuf::from(env::var("OUT_DIR").unwrap()).join("sdk-Cargo.lock");
+    fs::write(path, out.trim_end().to_owned() + "\n").unwrap();
+}
+
+/// The `[[package]]` block of a dependency as Cargo.lock names it: `name`, or `name version`
+/// when several versions are locked.
+fn locked_package<'a>(blocks: &[&'a str], dependency: &str) -> &'a str {
+    let mut words = dependency.split(' ');
+    let name = format!("name = {:?}\n", words.next().unwrap());
+    let version = words
+        .next()
+        .map(|version| format!("version = {version:?}\n"));
+    blocks
+        .iter()
+        .find(|block| {
+            block.contains(&name) && version.as_ref().is_none_or(|v| block.contains(v.as_str()))
+        })
+        .unwrap_or_else(|| panic!("Cargo.lock has no package `{dependency}`"))
+}
+
+/// The `dependencies = [...]` of a Cargo.lock block, as written there.
+fn locked_dependencies(block: &str) -> Vec<String> {
+    let Some((_, list)) = block.split_once("dependencies = [") else {
+        return Vec::new();
+    };
+    list.split(']')
+        .next()
+        .unwrap()
+        .split(',')
+        .map(|item| item.trim().trim_matches('"').to_owned())
+        .filter(|item| !item.is_empty())
+        .collect()
 }

@@ -1,5 +1,8 @@
 //! `argocd-wasm-plugin new module NAME`: a module crate on the SDK that builds and passes
-//! its golden test as generated. The templates are in `host/templates/new-module/`.
+//! its golden test as generated, anywhere: the SDK (and the contract's WIT it binds) is
+//! embedded in this binary and vendored into the crate under `vendor/argocd-wasm-sdk`, so
+//! the crate needs no checkout of this repository and no network but crates.io.
+//! The templates are in `host/templates/new-module/`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -7,8 +10,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result, bail};
 use clap::Args;
 
-/// The SDK of the source tree this binary was built from.
-const DEFAULT_SDK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../guest-modules/sdk");
+include!(concat!(env!("OUT_DIR"), "/sdk_files.rs"));
+
+/// A new crate's Cargo.lock: the SDK's dependencies at the versions this repository tests.
+const SDK_LOCK: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/sdk-Cargo.lock"));
+
+/// Where the SDK goes inside a module crate (the template's Cargo.toml names it).
+const VENDORED_SDK: &str = "vendor/argocd-wasm-sdk";
 
 /// The generated files: path in the crate, template.
 const FILES: &[(&str, &str)] = &[
@@ -47,13 +55,13 @@ pub struct NewModuleArgs {
     /// The module's name in kebab-case (`require-team-label`): the crate's name, the
     /// module's name, and the directory created unless --dir is given.
     name: String,
-    /// The directory to create [default: ./NAME]. It must not exist.
+    /// The directory to create [default: ./NAME]. It must not exist (but see --update-sdk).
     #[arg(long)]
     dir: Option<PathBuf>,
-    /// The argocd-wasm-sdk crate to depend on, by path [default: the SDK in the source
-    /// tree this binary was built from].
-    #[arg(long, default_value = DEFAULT_SDK, hide_default_value = true)]
-    sdk: PathBuf,
+    /// Replace the vendored SDK of an existing module crate with this binary's, and change
+    /// nothing else.
+    #[arg(long)]
+    update_sdk: bool,
 }
 
 /// The names a template uses.
@@ -64,8 +72,6 @@ struct Names {
     file_stem: String,
     /// `RequireTeamLabel`: the config struct.
     type_name: String,
-    /// The SDK path as a TOML string.
-    sdk: String,
 }
 
 pub fn new_module(args: &NewModuleArgs) -> Result<()> {
@@ -74,22 +80,83 @@ pub fn new_module(args: &NewModuleArgs) -> Result<()> {
         .dir
         .clone()
         .unwrap_or_else(|| PathBuf::from(&args.name));
+    if args.update_sdk {
+        return update_sdk(&dir);
+    }
     if dir.exists() {
-        bail!("{} already exists; refusing to overwrite it", dir.display());
+        bail!(
+            "{} already exists; refusing to overwrite it (to upgrade its SDK only, add \
+             --update-sdk)",
+            dir.display()
+        );
     }
-    let names = Names::new(&args.name, &sdk_path(&args.sdk)?);
+    let names = Names::new(&args.name);
     for (relative, template) in FILES {
-        let path = dir.join(relative);
-        fs::create_dir_all(path.parent().expect("generated files are inside the crate"))?;
-        fs::write(&path, names.fill(template))
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        write_file(&dir.join(relative), names.fill(template).as_bytes())?;
     }
+    vendor_sdk(&dir)?;
+    write_file(&dir.join("Cargo.lock"), SDK_LOCK)?;
     eprintln!(
-        "created module `{}` in {}; next: see its README.md",
+        "created module `{}` in {} on argocd-wasm-sdk {}; next: see its README.md",
         args.name,
-        dir.display()
+        dir.display(),
+        sdk_version()
     );
     Ok(())
+}
+
+/// Re-vendors the SDK of a crate `new module` created.
+fn update_sdk(dir: &Path) -> Result<()> {
+    let manifest = dir.join("Cargo.toml");
+    let text = fs::read_to_string(&manifest)
+        .with_context(|| format!("cannot read {}: is it a module crate?", manifest.display()))?;
+    if !text.contains(&format!("path = \"{VENDORED_SDK}\"")) {
+        bail!(
+            "{} does not depend on the vendored SDK: set `argocd-wasm-sdk = {{ path = \
+             \"{VENDORED_SDK}\" }}` in it, then run this again",
+            manifest.display()
+        );
+    }
+    let vendored = dir.join(VENDORED_SDK);
+    if vendored.exists() {
+        fs::remove_dir_all(&vendored)
+            .with_context(|| format!("cannot remove {}", vendored.display()))?;
+    }
+    vendor_sdk(dir)?;
+    eprintln!(
+        "{} now has argocd-wasm-sdk {}; rebuild and rerun its tests",
+        dir.display(),
+        sdk_version()
+    );
+    Ok(())
+}
+
+fn vendor_sdk(crate_dir: &Path) -> Result<()> {
+    let vendored = crate_dir.join(VENDORED_SDK);
+    for (relative, bytes) in SDK_FILES {
+        write_file(&vendored.join(relative), bytes)?;
+    }
+    Ok(())
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    fs::create_dir_all(path.parent().expect("generated files are inside the crate"))?;
+    fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// The embedded SDK's version, from its Cargo.toml.
+fn sdk_version() -> &'static str {
+    SDK_FILES
+        .iter()
+        .find(|(path, _)| *path == "Cargo.toml")
+        .and_then(|(_, bytes)| std::str::from_utf8(bytes).ok())
+        .and_then(|manifest| {
+            manifest
+                .lines()
+                .find_map(|line| line.strip_prefix("version = \""))
+        })
+        .and_then(|rest| rest.strip_suffix('"'))
+        .expect("the embedded SDK's Cargo.toml has a version line")
 }
 
 fn check_kebab_case(name: &str) -> Result<()> {
@@ -108,28 +175,12 @@ fn check_kebab_case(name: &str) -> Result<()> {
     Ok(())
 }
 
-/// The SDK as an absolute path, since the crate may be created anywhere.
-fn sdk_path(sdk: &Path) -> Result<PathBuf> {
-    let manifest = sdk.join("Cargo.toml");
-    let is_sdk =
-        fs::read_to_string(&manifest).is_ok_and(|text| text.contains("name = \"argocd-wasm-sdk\""));
-    if !is_sdk {
-        bail!(
-            "{} is not the argocd-wasm-sdk crate; pass its directory with --sdk",
-            sdk.display()
-        );
-    }
-    Ok(sdk.canonicalize()?)
-}
-
 impl Names {
-    fn new(module: &str, sdk: &Path) -> Self {
+    fn new(module: &str) -> Self {
         Self {
             module: module.to_owned(),
             file_stem: module.replace('-', "_"),
             type_name: module.split('-').map(capitalize).collect(),
-            // A Rust string literal is a valid TOML basic string for any path cargo takes.
-            sdk: format!("{:?}", sdk.display().to_string()),
         }
     }
 
@@ -138,7 +189,6 @@ impl Names {
             .replace("__NAME__", &self.module)
             .replace("__CRATE__", &self.file_stem)
             .replace("__TYPE__", &self.type_name)
-            .replace("__SDK__", &self.sdk)
     }
 }
 
@@ -166,13 +216,22 @@ mod tests {
 
     #[test]
     fn templates_get_every_name_filled() {
-        let names = Names::new("require-team-label", Path::new("/sdk"));
+        let names = Names::new("require-team-label");
         assert_eq!(names.type_name, "RequireTeamLabel");
         for (path, template) in FILES {
             let filled = names.fill(template);
             assert!(!filled.contains("__"), "{path} keeps a placeholder");
         }
-        assert!(names.fill(FILES[0].1).contains("path = \"/sdk\""));
+        assert!(names.fill(FILES[0].1).contains(VENDORED_SDK));
+    }
+
+    #[test]
+    fn the_embedded_sdk_is_a_whole_crate() {
+        let paths: Vec<&str> = SDK_FILES.iter().map(|(path, _)| *path).collect();
+        for needed in ["Cargo.toml", "src/lib.rs", "wit/transformer.wit"] {
+            assert!(paths.contains(&needed), "{needed} in {paths:?}");
+        }
+        assert!(sdk_version().split('.').all(|n| n.parse::<u64>().is_ok()));
     }
 
     #[test]
@@ -181,11 +240,53 @@ mod tests {
         let args = NewModuleArgs {
             name: "team-label".into(),
             dir: Some(dir.path().to_path_buf()),
-            sdk: DEFAULT_SDK.into(),
+            update_sdk: false,
         };
         let error = new_module(&args).unwrap_err();
         assert!(
             error.to_string().contains("refusing to overwrite"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn update_sdk_replaces_only_the_vendored_sdk() {
+        let dir = tempfile::tempdir().unwrap();
+        let crate_dir = dir.path().join("team-label");
+        let args = |update_sdk| NewModuleArgs {
+            name: "team-label".into(),
+            dir: Some(crate_dir.clone()),
+            update_sdk,
+        };
+        new_module(&args(false)).unwrap();
+        let lib = crate_dir.join("src/lib.rs");
+        fs::write(&lib, "// the team's code").unwrap();
+        let stale = crate_dir.join(VENDORED_SDK).join("src/removed.rs");
+        fs::write(&stale, "").unwrap();
+
+        new_module(&args(true)).unwrap();
+        assert_eq!(fs::read_to_string(&lib).unwrap(), "// the team's code");
+        assert!(!stale.exists());
+        assert!(
+            crate_dir
+                .join(VENDORED_SDK)
+                .join("wit/transformer.wit")
+                .is_file()
+        );
+    }
+
+    #[test]
+    fn update_sdk_refuses_a_crate_without_the_vendored_sdk() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("Cargo.toml"), "[package]\nname = \"x\"\n").unwrap();
+        let args = NewModuleArgs {
+            name: "x".into(),
+            dir: Some(dir.path().to_path_buf()),
+            update_sdk: true,
+        };
+        let error = new_module(&args).unwrap_err().to_string();
+        assert!(
+            error.contains("does not depend on the vendored SDK"),
             "{error}"
         );
     }

@@ -1,5 +1,6 @@
 //! The module authoring kit end to end: `test` on golden cases, `render --diff-against`,
-//! and `new module` scaffolding a crate that builds and passes its own golden case.
+//! and `new module`, run from a copy of the binary outside this checkout, scaffolding a
+//! crate that builds offline, is clippy-clean and passes its own golden case.
 //!
 //! The examples' golden cases name their module `modules/<crate>.wasm`; `test --module`
 //! copies the component the build made (in GUEST_WASM_DIR) there, so the cases never
@@ -149,9 +150,11 @@ fn diff_against_ignores_formatting_and_shows_real_changes() {
     assert!(diff.contains("\n-  a: c\n+  a: b\n"), "{diff}");
 }
 
-/// Where scaffolded crates are built: shared across runs, so only the first build is slow.
+/// Where scaffolded crates are built: the target directory of the workspace's guest builds
+/// (GUEST_WASM_DIR is `<it>/wasm32-wasip2/release`). The scaffold's Cargo.lock pins the
+/// workspace's versions, so serde and wit-bindgen are already built there.
 fn scaffold_target_dir() -> PathBuf {
-    std::env::temp_dir().join("argocd-wasm-plugin-scaffold-target")
+    Path::new(env!("GUEST_WASM_DIR")).join("../..")
 }
 
 /// `cargo ARGS` in `dir`, as a module author would run it (none of this build's flags).
@@ -175,33 +178,77 @@ fn cargo(dir: &Path, args: &[&str]) {
     );
 }
 
+/// A copy of the binary in `dir`, outside this checkout, as a team would install it.
+fn installed_binary(dir: &Path) -> Command {
+    let installed = dir.join("argocd-wasm-plugin");
+    std::fs::copy(env!("CARGO_BIN_EXE_argocd-wasm-plugin"), &installed).unwrap();
+    let mut command = Command::new(installed);
+    command
+        .current_dir(dir)
+        .env("ARGOCD_WASM_PLUGIN_CACHE_DIR", test_cache_dir());
+    command
+}
+
+/// Every file under `dir` that mentions `needle`.
+fn files_mentioning(dir: &Path, needle: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(files_mentioning(&path, needle));
+        } else if std::fs::read_to_string(&path).is_ok_and(|text| text.contains(needle)) {
+            found.push(path);
+        }
+    }
+    found
+}
+
 #[test]
-fn a_scaffolded_module_builds_and_passes_its_tests_as_generated() {
-    let workspace = tempfile::tempdir().unwrap();
-    let crate_dir = workspace.path().join("team-label");
-    let created = binary()
-        .args(["new", "module", "team-label", "--dir"])
-        .arg(&crate_dir)
+fn a_module_scaffolded_by_an_installed_binary_builds_offline_and_passes_its_tests() {
+    let outside = tempfile::tempdir().unwrap();
+    let created = installed_binary(outside.path())
+        .args(["new", "module", "team-label"])
         .output()
         .unwrap();
     assert!(created.status.success(), "{created:?}");
+    let crate_dir = outside.path().join("team-label");
+    let checkout = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let checkout = checkout.canonicalize().unwrap();
+    let leaks = files_mentioning(&crate_dir, checkout.to_str().unwrap());
+    assert!(leaks.is_empty(), "files naming the checkout: {leaks:?}");
 
-    cargo(&crate_dir, &["test", "--quiet"]);
+    cargo(&crate_dir, &["test", "--offline", "--quiet"]);
     cargo(
         &crate_dir,
-        &["build", "--target", "wasm32-wasip2", "--release"],
+        &[
+            "clippy",
+            "--offline",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    );
+    cargo(
+        &crate_dir,
+        &[
+            "build",
+            "--offline",
+            "--target",
+            "wasm32-wasip2",
+            "--release",
+        ],
     );
     let wasm = scaffold_target_dir().join("wasm32-wasip2/release/team_label.wasm");
     let output = run_test(&crate_dir.join("tests/cases"), &wasm, &[]);
     assert_eq!(all_passed(&output), 1);
 
-    let again = binary()
-        .args(["new", "module", "team-label", "--dir"])
-        .arg(&crate_dir)
+    let again = installed_binary(outside.path())
+        .args(["new", "module", "team-label"])
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&again.stderr).contains("refusing to overwrite"));
-    let bad_name = binary()
+    let bad_name = installed_binary(outside.path())
         .args(["new", "module", "TeamLabel"])
         .output()
         .unwrap();

@@ -413,7 +413,7 @@ fn logs_carry_no_colour_codes_when_stderr_is_not_a_terminal() {
 fn a_module_built_before_the_containment_changes_still_runs() {
     let app = App::new();
     std::fs::copy(
-        fixture("contract-0.1.0/add_label.wasm"),
+        fixture("modules/contract-0.1.0/add_label.wasm"),
         app.dir().join("modules/add-label.wasm"),
     )
     .unwrap();

@@ -6,6 +6,7 @@ mod argocd;
 mod authoring;
 mod colour_selector;
 mod containment;
+mod contract;
 mod foundation;
 mod image_tags;
 mod kustomize;

@@ -54,9 +54,45 @@ pub use types::{
     ParameterValue, RawContext, Severity,
 };
 
-/// The version of the WIT contract this SDK builds modules for. [`register!`] stores it in
-/// the module's `argocd-wasm-plugin-contract` custom section, which the host checks at load.
-pub const CONTRACT_VERSION: &str = "0.1.0";
+/// The version of the WIT contract this SDK builds modules for: the package version of the
+/// WIT the SDK binds (`wit/transformer.wit`), read at compile time so the two cannot disagree.
+/// [`register!`] stores it in the module's `argocd-wasm-plugin-contract` custom section,
+/// which the host checks at load.
+pub const CONTRACT_VERSION: &str = package_version(include_str!("../wit/transformer.wit"));
+
+/// The `X.Y.Z` of the `package argocd:wasm-plugin@X.Y.Z;` line of a WIT file.
+const fn package_version(wit: &str) -> &str {
+    const PACKAGE: &[u8] = b"package argocd:wasm-plugin@";
+    let bytes = wit.as_bytes();
+    let mut start = 0;
+    while !starts_at(bytes, start, PACKAGE) {
+        start += 1;
+        assert!(
+            start < bytes.len(),
+            "the WIT has no `package argocd:wasm-plugin@` line"
+        );
+    }
+    let (_, rest) = bytes.split_at(start + PACKAGE.len());
+    let mut len = 0;
+    while rest[len] != b';' {
+        len += 1;
+    }
+    match std::str::from_utf8(rest.split_at(len).0) {
+        Ok(version) => version,
+        Err(_) => panic!("the WIT package version is not UTF-8"),
+    }
+}
+
+const fn starts_at(bytes: &[u8], at: usize, prefix: &[u8]) -> bool {
+    let mut i = 0;
+    while i < prefix.len() {
+        if at + i >= bytes.len() || bytes[at + i] != prefix[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
 
 /// The result type of module code: the error is the [`Diagnostic`] that fails the render.
 pub type Result<T, E = Diagnostic> = std::result::Result<T, E>;
@@ -139,5 +175,27 @@ pub mod __private {
             i += 1;
         }
         bytes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_contract_version_is_the_wit_package_version() {
+        let wit = "/// docs\npackage argocd:wasm-plugin@1.22.3;\n\ninterface types {}\n";
+        assert_eq!(package_version(wit), "1.22.3");
+        let numbers: Vec<&str> = CONTRACT_VERSION.split('.').collect();
+        assert_eq!(numbers.len(), 3, "{CONTRACT_VERSION}");
+        assert!(numbers.iter().all(|n| n.parse::<u64>().is_ok()));
+    }
+
+    /// The SDK's own version follows the contract's major.minor (see Cargo.toml).
+    #[test]
+    fn the_sdk_version_is_tied_to_the_contract() {
+        let contract_line = CONTRACT_VERSION.rsplit_once('.').unwrap().0;
+        let sdk_line = env!("CARGO_PKG_VERSION").rsplit_once('.').unwrap().0;
+        assert_eq!(sdk_line, contract_line);
     }
 }

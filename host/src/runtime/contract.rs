@@ -1,17 +1,38 @@
-//! Which version of the module contract a component was built for.
+//! Which version of the module contract a component was built for, and whether this host
+//! runs it.
+//!
+//! The versions come from the WIT files the host has bindings for (`bindings::CONTRACTS`):
+//! the `package argocd:wasm-plugin@X.Y.Z;` line is the one place a version is written.
 
 use anyhow::{Context as _, Result, bail};
 use wasmparser::{Parser, Payload};
 
+use super::bindings::CONTRACTS;
+
 /// The custom section the SDK writes the contract version into.
 pub const SECTION: &str = "argocd-wasm-plugin-contract";
 
-/// The contract version this host implements (`package argocd:wasm-plugin@…` in `wit/`).
-pub const HOST_VERSION: Version = Version {
-    major: 0,
-    minor: 1,
-    patch: 0,
-};
+/// The contract versions this host has bindings for, oldest first.
+fn supported() -> Vec<Version> {
+    CONTRACTS
+        .iter()
+        .map(|wit| package_version(wit).expect("every bound WIT file names its package version"))
+        .collect()
+}
+
+/// The contract version this host implements: the newest it has bindings for.
+pub fn host_version() -> Version {
+    *supported()
+        .last()
+        .expect("the host binds at least one contract")
+}
+
+/// The version in a WIT file's `package argocd:wasm-plugin@X.Y.Z;` line.
+fn package_version(wit: &str) -> Option<Version> {
+    wit.lines()
+        .find_map(|line| line.strip_prefix("package argocd:wasm-plugin@"))
+        .and_then(|rest| Version::parse(rest.strip_suffix(';')?))
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Version {
@@ -30,6 +51,12 @@ impl Version {
         };
         parts.next().is_none().then_some(version)
     }
+
+    /// Whether bindings for this version run a module built for `module`: the same release
+    /// line (major and minor), no newer patch.
+    fn runs(self, module: Version) -> bool {
+        self.major == module.major && self.minor == module.minor && module.patch <= self.patch
+    }
 }
 
 impl std::fmt::Display for Version {
@@ -40,23 +67,26 @@ impl std::fmt::Display for Version {
 
 /// Reads the contract version a component declares and checks this host can run it.
 ///
-/// A module built for an earlier version keeps running (the host keeps older contracts'
-/// bindings); one built for a newer version is refused, since it may rely on behaviour this
-/// host does not have.
+/// A module built for an earlier released version keeps running: the host keeps the
+/// bindings of every version in `wit/` (a patch release of a version runs modules built for
+/// its earlier patches). One built for a newer version is refused, since it may rely on
+/// behaviour this host does not have.
 pub fn check(wasm: &[u8]) -> Result<Version> {
     let version = declared_version(wasm)?;
-    if version > HOST_VERSION {
+    let host = host_version();
+    if version > host {
         bail!(
-            "the module was built for contract {version}, newer than this host's {HOST_VERSION}: \
+            "the module was built for contract {version}, newer than this host's {host}: \
              upgrade argocd-wasm-plugin"
         );
     }
-    if version.major != HOST_VERSION.major
-        || (version.major == 0 && version.minor != HOST_VERSION.minor)
-    {
+    let supported = supported();
+    if !supported.iter().any(|bound| bound.runs(version)) {
+        let list: Vec<String> = supported.iter().map(Version::to_string).collect();
         bail!(
-            "the module was built for contract {version}, which this host ({HOST_VERSION}) \
-             no longer runs: rebuild it with a current argocd-wasm-sdk"
+            "the module was built for contract {version}, which this host does not run (it runs \
+             {}): rebuild it with a current argocd-wasm-sdk",
+            list.join(", ")
         );
     }
     Ok(version)
@@ -83,10 +113,22 @@ fn declared_version(wasm: &[u8]) -> Result<Version> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
+
+    fn version(text: &str) -> Version {
+        Version::parse(text).unwrap()
+    }
 
     #[test]
     fn parses_versions_strictly() {
-        assert_eq!(Version::parse("0.1.0"), Some(HOST_VERSION));
+        assert_eq!(
+            Version::parse("0.1.0"),
+            Some(Version {
+                major: 0,
+                minor: 1,
+                patch: 0
+            })
+        );
         for bad in ["", "0.1", "0.1.0.1", "a.b.c", "0.1.x"] {
             assert_eq!(Version::parse(bad), None, "{bad:?}");
         }
@@ -95,5 +137,73 @@ mod tests {
     #[test]
     fn orders_versions_numerically() {
         assert!(Version::parse("0.10.0") > Version::parse("0.9.3"));
+    }
+
+    #[test]
+    fn bindings_run_their_release_line_up_to_their_patch() {
+        let bound = version("0.2.3");
+        for runs in ["0.2.0", "0.2.3"] {
+            assert!(bound.runs(version(runs)), "{runs}");
+        }
+        for refused in ["0.2.4", "0.1.9", "0.3.0", "1.2.0"] {
+            assert!(!bound.runs(version(refused)), "{refused}");
+        }
+    }
+
+    #[test]
+    fn reads_the_wit_package_line() {
+        let wit = "/// docs\npackage argocd:wasm-plugin@0.12.3;\n\ninterface types {}\n";
+        assert_eq!(package_version(wit), Some(version("0.12.3")));
+        assert_eq!(package_version("package other:thing@1.0.0;"), None);
+    }
+
+    fn repository() -> &'static Path {
+        Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
+    }
+
+    /// `wit/` holds one directory per released version, named by its package version, and
+    /// the host has bindings for each of them.
+    #[test]
+    fn every_released_contract_on_disk_has_host_bindings() {
+        let mut on_disk: Vec<Version> = std::fs::read_dir(repository().join("wit"))
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .map(|dir| {
+                let wit = std::fs::read_to_string(dir.join("transformer.wit")).unwrap();
+                let declared = package_version(&wit).unwrap();
+                let name = dir.file_name().unwrap().to_string_lossy();
+                assert_eq!(declared.to_string(), name, "{}", dir.display());
+                declared
+            })
+            .collect();
+        on_disk.sort();
+        assert_eq!(on_disk, supported());
+    }
+
+    /// The one contract version, as the SDK, a module built today and the docs know it.
+    #[test]
+    fn the_sdk_modules_and_docs_agree_on_the_host_version() {
+        let host = host_version();
+        let sdk_wit = repository().join("guest-modules/sdk/wit");
+        assert_eq!(
+            sdk_wit.canonicalize().unwrap(),
+            repository()
+                .join(format!("wit/{host}"))
+                .canonicalize()
+                .unwrap(),
+            "the SDK binds the newest contract"
+        );
+        let built = Path::new(env!("GUEST_WASM_DIR")).join("add_label.wasm");
+        let section = declared_version(&std::fs::read(&built).unwrap()).unwrap();
+        assert_eq!(section, host, "the contract section of {}", built.display());
+        let sdk_manifest =
+            std::fs::read_to_string(repository().join("guest-modules/sdk/Cargo.toml")).unwrap();
+        let line = format!("version = \"{}.{}.", host.major, host.minor);
+        assert!(
+            sdk_manifest.contains(&line),
+            "the SDK's version follows {host}"
+        );
+        let docs = std::fs::read_to_string(repository().join("docs/modules.md")).unwrap();
+        assert!(docs.contains(&format!("`argocd:wasm-plugin@{host}`")));
     }
 }
