@@ -195,6 +195,19 @@ impl AppInfo {
     }
 }
 
+impl RawContext {
+    /// A context with `{}` config, no parameters and no env, for tests.
+    pub fn empty(step: &str) -> Self {
+        Self {
+            step: step.to_owned(),
+            app: AppInfo::empty(),
+            config: "{}".to_owned(),
+            parameters: Vec::new(),
+            env: Vec::new(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod app_info_tests {
     use super::*;
@@ -206,18 +219,5 @@ mod app_info_tests {
         assert_eq!(app.revision_short_8(), "01234567");
         app.revision = "v1.2".into();
         assert_eq!(app.revision_short_8(), "v1.2");
-    }
-}
-
-impl RawContext {
-    /// A context with `{}` config, no parameters and no env, for tests.
-    pub fn empty(step: &str) -> Self {
-        Self {
-            step: step.to_owned(),
-            app: AppInfo::empty(),
-            config: "{}".to_owned(),
-            parameters: Vec::new(),
-            env: Vec::new(),
-        }
     }
 }
