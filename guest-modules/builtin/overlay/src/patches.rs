@@ -118,6 +118,11 @@ fn strategic_merge(
         object.name().to_owned(),
     );
     let namespace = object.namespace().map(str::to_owned);
+    // kyaml merges a whole-object `$patch: replace` into a copy it then drops: the object
+    // stays as it was.
+    if patch.get("$patch").and_then(Value::as_str) == Some("replace") {
+        return true;
+    }
     if options.allow_name_change || options.allow_kind_change {
         resource.store_previous_id();
     }
@@ -173,7 +178,6 @@ fn stringify_metadata(patch: &Map<String, Value>) -> Map<String, Value> {
 mod tests {
     use super::*;
     use crate::config::Target;
-    use crate::identity::add_prefix_suffix;
     use argocd_wasm_sdk::Object;
     use serde_json::json;
 
@@ -200,7 +204,9 @@ mod tests {
     #[test]
     fn patches_by_identity_including_earlier_names() {
         let mut resources = resources();
-        add_prefix_suffix(&mut resources, "p-", "");
+        // A namePrefix renamed the Deployment.
+        resources[0].store_previous_id();
+        resources[0].set_name("p-web");
         let patch = map(
             json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}, "spec": {"replicas": 3}}),
         );
