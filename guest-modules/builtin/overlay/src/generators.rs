@@ -59,6 +59,10 @@ pub fn generate(
     if name.is_empty() {
         return Err(fail("a generated object needs a `name`".to_owned()));
     }
+    if kind == GeneratorKind::ConfigMap && args.kind.is_some() {
+        // kustomize's ConfigMapArgs has no `type` and rejects it as an unknown field.
+        return Err(fail("`type` is a field of secretGenerator only".to_owned()));
+    }
     let options = merged_options(args.options.as_ref(), global);
     let data = kv::load(args, |path| tree.files.get(path)).map_err(fail)?;
 
@@ -209,6 +213,10 @@ pub fn absorb(resources: &mut Vec<Resource>, generated: Resource, behavior: &str
                 for field in ["data", "binaryData"] {
                     merge_data(&mut merged.object, &old.object, field);
                 }
+                // kustomize keeps where the merged object first came from.
+                if old.origin.is_some() {
+                    merged.origin = old.origin.clone();
+                }
             }
             resources[index] = merged;
             Ok(())
@@ -226,7 +234,8 @@ pub fn absorb(resources: &mut Vec<Resource>, generated: Resource, behavior: &str
 }
 
 /// kustomize's `CopyMergeMetaDataFieldsFrom`: the old object's labels and annotations under
-/// the new ones, its name, namespace and history; the hash suffix only if both want it.
+/// the new ones, its name, namespace, history, prefixes and suffixes, and the vars naming
+/// it (its build annotations); the hash suffix only if both want it.
 fn take_identity_from(new: &mut Resource, old: &Resource) {
     for field in ["labels", "annotations"] {
         let merged = merged_string_maps(meta_map(&old.object, field), meta_map(&new.object, field));
@@ -237,6 +246,8 @@ fn take_identity_from(new: &mut Resource, old: &Resource) {
     new.set_name(old.object.name());
     new.set_namespace(old.object.namespace().filter(|ns| !ns.is_empty()));
     new.previous = old.previous.clone();
+    new.renames = old.renames.clone();
+    new.var_names = old.var_names.clone();
     new.needs_hash = new.needs_hash && old.needs_hash;
 }
 
@@ -371,7 +382,7 @@ mod tests {
             immutable: Some(true),
             ..GeneratorOptions::default()
         };
-        let entry = args(json!({"name": "cm", "type": "ignored", "literals": ["a=b"],
+        let entry = args(json!({"name": "cm", "literals": ["a=b"],
             "options": {"labels": {"team": "local"}, "annotations": {"note": "x"},
                         "disableNameSuffixHash": true}}));
         let resource = generate(GeneratorKind::ConfigMap, &entry, Some(&global), &tree(&[])).unwrap();
@@ -415,6 +426,14 @@ mod tests {
         )
         .unwrap_err();
         assert!(error.message.starts_with("base/kustomization.yaml: secretGenerator `s`: invalid literal"), "{}", error.message);
+        let typed = generate(
+            GeneratorKind::ConfigMap,
+            &args(json!({"name": "c", "type": "Opaque"})),
+            None,
+            &tree(&[]),
+        )
+        .unwrap_err();
+        assert!(typed.message.contains("`type` is a field of secretGenerator only"), "{}", typed.message);
         let nameless = generate(GeneratorKind::ConfigMap, &args(json!({})), None, &tree(&[])).unwrap_err();
         assert!(nameless.message.contains("needs a `name`"), "{}", nameless.message);
     }
@@ -433,6 +452,7 @@ mod tests {
         // The base's namePrefix.
         resources[0].store_previous_id();
         resources[0].set_name("p-cm");
+        resources[0].renames.prefixes.push("p-".to_owned());
         let (overlay, merge) = literal_map("cm", &["veggie=broccoli"], "merge");
         absorb(&mut resources, overlay, &merge).unwrap();
         assert_eq!(resources.len(), 1);
@@ -445,6 +465,7 @@ mod tests {
         );
         let names: Vec<&str> = resources[0].previous.iter().map(|id| id.name.as_str()).collect();
         assert_eq!(names, ["cm", "p-cm"]);
+        assert_eq!(resources[0].renames.prefixes, ["p-"]);
     }
 
     #[test]

@@ -15,7 +15,9 @@ use sha2::{Digest, Sha256};
 use crate::resource::Resource;
 
 /// Appends `-<hash>` to the name of every object a generator marked, remembering the
-/// unhashed name so references written with it follow (kustomize's HashTransformer).
+/// unhashed name so references written with it follow (kustomize's HashTransformer). The
+/// mark stays, as kustomize's build annotation does: a `HashTransformer` listed in
+/// `transformers:` hashes once more at the end of the build.
 pub fn add_hashes(resources: &mut [Resource]) -> Result<()> {
     for resource in resources.iter_mut().filter(|resource| resource.needs_hash) {
         let hash = content_hash(resource.object.as_map())
@@ -23,7 +25,6 @@ pub fn add_hashes(resources: &mut [Resource]) -> Result<()> {
         let name = format!("{}-{hash}", resource.object.name());
         resource.store_previous_id();
         resource.set_name(&name);
-        resource.needs_hash = false;
     }
     Ok(())
 }
@@ -212,7 +213,8 @@ mod tests {
         add_hashes(&mut resources).unwrap();
         assert_eq!(resources[0].object.name(), "p-cm-877mt5hc89");
         assert_eq!(resources[0].previous[0].name, "p-cm");
-        assert!(!resources[0].needs_hash);
+        add_hashes(&mut resources).unwrap();
+        assert_eq!(resources[0].object.name(), "p-cm-877mt5hc89-877mt5hc89", "as kustomize does");
         assert_eq!(resources[1].object.name(), "p-cm");
     }
 }
