@@ -3,9 +3,7 @@
 //! targets select, in order, so a later replacement sees the earlier ones' results.
 
 use argocd_wasm_sdk::{Diagnostic, Result};
-use kustomization::replacements::{
-    FieldOptions, Replacement, SourceSelector, TargetSelector,
-};
+use kustomization::replacements::{FieldOptions, Replacement, SourceSelector, TargetSelector};
 use kustomization::{ReplacementEntry, Target, Tree};
 use regex::Regex;
 use serde::Deserialize;
@@ -44,10 +42,13 @@ fn resolve_entry(
         return Err("cannot specify both path and inline replacement".to_owned());
     }
     let documents = tree.documents(path)?;
-    // kustomize reads the first document of the file.
-    let parsed = match documents.first() {
-        Some(list @ Value::Array(_)) => Vec::<Replacement>::deserialize(list),
-        Some(one @ Value::Object(_)) => Replacement::deserialize(one).map(|r| vec![r]),
+    // kustomize reads the first document of the file, ignoring fields it does not know.
+    let parsed = match documents
+        .first()
+        .map(|d| known_fields(d, Shape::Replacement))
+    {
+        Some(list @ Value::Array(_)) => Vec::<Replacement>::deserialize(&list),
+        Some(one @ Value::Object(_)) => Replacement::deserialize(&one).map(|r| vec![r]),
         _ => {
             return Err(format!(
                 "{path}: unsupported replacement type: expected a replacement or a list of them"
@@ -55,6 +56,81 @@ fn resolve_entry(
         }
     };
     parsed.map_err(|e| format!("{path}: {e}"))
+}
+
+/// The parts of a replacement, for reading a replacement file as leniently as kustomize.
+#[derive(Clone, Copy)]
+enum Shape {
+    Replacement,
+    Source,
+    Target,
+    Selector,
+    Options,
+}
+
+impl Shape {
+    /// Each known field, and the shape of its value (or of its items) when it has fields.
+    fn fields(self) -> &'static [(&'static str, Option<Shape>)] {
+        const ID: [(&str, Option<Shape>); 5] = [
+            ("group", None),
+            ("version", None),
+            ("kind", None),
+            ("name", None),
+            ("namespace", None),
+        ];
+        match self {
+            Shape::Replacement => &[
+                ("source", Some(Shape::Source)),
+                ("targets", Some(Shape::Target)),
+            ],
+            Shape::Source => &[
+                ID[0],
+                ID[1],
+                ID[2],
+                ID[3],
+                ID[4],
+                ("fieldPath", None),
+                ("options", Some(Shape::Options)),
+            ],
+            Shape::Target => &[
+                ("select", Some(Shape::Selector)),
+                ("reject", Some(Shape::Selector)),
+                ("fieldPaths", None),
+                ("options", Some(Shape::Options)),
+            ],
+            Shape::Selector => &[
+                ID[0],
+                ID[1],
+                ID[2],
+                ID[3],
+                ID[4],
+                ("labelSelector", None),
+                ("annotationSelector", None),
+            ],
+            Shape::Options => &[
+                ("delimiter", None),
+                ("index", None),
+                ("encoding", None),
+                ("create", None),
+            ],
+        }
+    }
+}
+
+/// `value` without the fields `shape` does not know, at every depth.
+fn known_fields(value: &Value, shape: Shape) -> Value {
+    match value {
+        Value::Array(items) => items.iter().map(|item| known_fields(item, shape)).collect(),
+        Value::Object(map) => map
+            .iter()
+            .filter_map(|(key, child)| {
+                let (_, inner) = shape.fields().iter().find(|(name, _)| name == key)?;
+                let child = inner.map_or_else(|| child.clone(), |inner| known_fields(child, inner));
+                Some((key.clone(), child))
+            })
+            .collect(),
+        other => other.clone(),
+    }
 }
 
 /// One replacement: the source's value into every target.
@@ -220,8 +296,7 @@ fn write_targets(
         .filter(|r| !r.label_selector.is_empty() || !r.annotation_selector.is_empty())
         .map(labels_selector)
         .collect::<std::result::Result<_, _>>()?;
-    let rejected_ids: Vec<&Target> =
-        target.reject.iter().filter(|r| !is_empty_id(r)).collect();
+    let rejected_ids: Vec<&Target> = target.reject.iter().filter(|r| !is_empty_id(r)).collect();
     let default_paths = [DEFAULT_FIELD_PATH.to_owned()];
     let field_paths = match target.field_paths.as_slice() {
         [] => &default_paths[..],
@@ -582,8 +657,24 @@ mod tests {
             FileData::Documents(vec![json!([{"source": {"kind": "ConfigMap", "fieldPath": "data.text"},
                                               "targets": [{"select": {"name": "web"}, "fieldPaths": ["metadata.labels.tier"]}]}])]),
         );
+        tree.files.insert(
+            "one.yaml".into(),
+            FileData::Documents(vec![json!({"source": {"kind": "ConfigMap", "fieldPath": "data.num", "comment": "ignored"},
+                                             "targets": [{"select": {"name": "web"}, "fieldPaths": ["metadata.labels.one"],
+                                                          "options": {"create": true}}], "note": 1})]),
+        );
         let mut resources = resources(vec![config_map(), deployment("web")]);
-        apply(&mut resources, &entries(json!([{"path": "r.yaml"}])), &tree).unwrap();
+        apply(
+            &mut resources,
+            &entries(json!([{"path": "r.yaml"}, {"path": "one.yaml"}])),
+            &tree,
+        )
+        .unwrap();
+        // A created field takes the type YAML gives the text, as kyaml's untagged node does.
+        assert_eq!(
+            resources[1].object.as_map()["metadata"]["labels"]["one"],
+            json!(5)
+        );
         assert_eq!(resources[1].object.label("tier"), Some("hello"));
         let both = entries(json!([{"path": "r.yaml", "source": {"kind": "ConfigMap"}}]));
         let error = apply(&mut resources, &both, &tree).unwrap_err();
