@@ -30,12 +30,24 @@ pub struct Accumulator {
     pub vars: Vec<Var>,
 }
 
+/// The current ids of accumulated objects, to refuse a duplicate in one look-up.
+type KnownIds = std::collections::HashSet<(String, Id)>;
+
 impl Accumulator {
+    fn known_ids(&self) -> KnownIds {
+        self.resources.iter().map(current_id).collect()
+    }
+
     /// kustomize's `AppendAll`: an object whose current id is already accumulated is an
-    /// error (the same file listed twice, or two bases producing one object).
-    pub fn append_all(&mut self, incoming: Vec<Resource>, at: &str) -> Result<()> {
-        let mut known: std::collections::HashSet<(String, Id)> =
-            self.resources.iter().map(current_id).collect();
+    /// error (the same file listed twice, or two bases producing one object). `known` holds
+    /// the accumulated ids, so a level's many files build the index once; nothing may rename
+    /// the accumulated objects in between.
+    fn append_checked(
+        &mut self,
+        known: &mut KnownIds,
+        incoming: Vec<Resource>,
+        at: &str,
+    ) -> Result<()> {
         for resource in incoming {
             if !known.insert(current_id(&resource)) {
                 let id = resource.current();
@@ -52,9 +64,9 @@ impl Accumulator {
         Ok(())
     }
 
-    /// kustomize's `MergeAccumulator`: a base's objects and field specs.
-    fn merge(&mut self, base: Accumulator, at: &str) -> Result<()> {
-        self.append_all(base.resources, at)?;
+    /// kustomize's `MergeAccumulator`: a base's objects, field specs and vars.
+    fn merge(&mut self, known: &mut KnownIds, base: Accumulator, at: &str) -> Result<()> {
+        self.append_checked(known, base.resources, at)?;
         self.config
             .merge(base.config)
             .map_err(|problem| problem.at(at))?;
@@ -165,6 +177,7 @@ fn check_kind(tree: &Tree, component: bool, at: &str) -> Result<()> {
 
 /// `resources:` in order: a file's objects, or a base built on its own accumulator.
 fn accumulate_resources(tree: &Tree, accumulator: &mut Accumulator) -> Result<()> {
+    let mut known = accumulator.known_ids();
     for (index, entry) in tree.resources.iter().enumerate() {
         let at = at(tree, &format!("resources[{index}]"));
         match entry {
@@ -176,13 +189,13 @@ fn accumulate_resources(tree: &Tree, accumulator: &mut Accumulator) -> Result<()
                 for resource in &mut loaded {
                     resource.origin = Some(origin.clone());
                 }
-                accumulator.append_all(loaded, &at)?;
+                accumulator.append_checked(&mut known, loaded, &at)?;
             }
             Entry::Tree(base) => {
                 check_kind(base, false, &at)?;
                 let mut built = Accumulator::default();
                 accumulate_target(base, &mut built)?;
-                accumulator.merge(built, &at)?;
+                accumulator.merge(&mut known, built, &at)?;
             }
             Entry::Inline(_) => {
                 return Err(Diagnostic::error("inline YAML is not a resource").at(at));
@@ -356,8 +369,7 @@ pub fn apply_patch(
             patches::by_identity(resources, &patch, Metadata::AsWritten, at)
         }
         (PatchBody::Strategic(patch), Some(selector)) => {
-            patches::selected_strategic_merge(resources, &patch, selector, options);
-            Ok(())
+            patches::selected_strategic_merge(resources, &patch, selector, options, at)
         }
         (PatchBody::Json6902(operations), Some(selector)) => {
             patches::selected_json6902(resources, &operations, selector, at)

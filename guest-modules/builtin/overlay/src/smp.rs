@@ -81,8 +81,12 @@ enum ListMerge {
     Replace,
 }
 
+/// What a merge gives: `None` when the patch removed the value; an error names the field
+/// where kyaml fails (a map patched with a list, an unknown `$patch`).
+pub type Merged = Result<Option<Value>, String>;
+
 /// Merges `patch` into `dest`. `None` means the patch removed the whole value.
-pub fn merge(dest: Value, patch: &Value, schema: Schema) -> Option<Value> {
+pub fn merge(dest: Value, patch: &Value, schema: Schema) -> Merged {
     merge_at(Some(dest), patch, schema, &mut Vec::new())
 }
 
@@ -91,15 +95,39 @@ fn merge_at<'p>(
     patch: &'p Value,
     schema: Schema,
     path: &mut Vec<&'p str>,
-) -> Option<Value> {
+) -> Merged {
     match (dest, patch) {
-        (_, Value::Null) => None,
+        (_, Value::Null) => Ok(None),
         (Some(Value::Object(dest)), Value::Object(patch)) => merge_maps(dest, patch, schema, path),
         (Some(Value::Array(dest)), Value::Array(patch)) => {
-            merge_lists(dest, patch, schema, path).map(Value::Array)
+            Ok(merge_lists(dest, patch, schema, path)?.map(Value::Array))
+        }
+        (Some(dest), patch) if !dest.is_null() && node_kind(&dest) != node_kind(patch) => {
+            Err(format!(
+                "the patch has {} at `{}` where the object has {}",
+                node_kind(patch),
+                path.join("."),
+                node_kind(&dest)
+            ))
         }
         (_, patch) => fresh(patch, schema, path),
     }
+}
+
+/// kyaml refuses to merge values of different YAML node kinds.
+fn node_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Object(_) => "a map",
+        Value::Array(_) => "a list",
+        _ => "a scalar",
+    }
+}
+
+fn unknown_directive(directive: &str, path: &[&str]) -> String {
+    format!(
+        "unknown strategic merge directive `$patch: {directive}` at `{}`",
+        path.join(".")
+    )
 }
 
 fn directive(map: &Map<String, Value>) -> Option<&str> {
@@ -111,16 +139,17 @@ fn merge_maps<'p>(
     patch: &'p Map<String, Value>,
     schema: Schema,
     path: &mut Vec<&'p str>,
-) -> Option<Value> {
+) -> Merged {
     match directive(patch) {
-        Some("delete") => return None,
+        Some("delete") => return Ok(None),
         Some("replace") => return fresh_map(patch, schema, path),
-        _ => {}
+        None | Some("merge") => {}
+        Some(other) => return Err(unknown_directive(other, path)),
     }
     for (key, value) in patch.iter().filter(|(key, _)| *key != DIRECTIVE) {
         path.push(key);
         // Take the value out but leave its slot, so the object's keys keep their order.
-        let merged = merge_at(dest.get_mut(key).map(Value::take), value, schema, path);
+        let merged = merge_at(dest.get_mut(key).map(Value::take), value, schema, path)?;
         match merged {
             Some(merged) => {
                 dest.insert(key.clone(), merged);
@@ -131,17 +160,17 @@ fn merge_maps<'p>(
         }
         path.pop();
     }
-    Some(Value::Object(dest))
+    Ok(Some(Value::Object(dest)))
 }
 
 /// A patch value where the object has nothing to merge with: the patch itself, without its
 /// nulls and directives, its lists merged as if into an empty list.
-fn fresh<'p>(patch: &'p Value, schema: Schema, path: &mut Vec<&'p str>) -> Option<Value> {
+fn fresh<'p>(patch: &'p Value, schema: Schema, path: &mut Vec<&'p str>) -> Merged {
     match patch {
-        Value::Null => None,
+        Value::Null => Ok(None),
         Value::Object(map) => fresh_map(map, schema, path),
-        Value::Array(items) => merge_lists(Vec::new(), items, schema, path).map(Value::Array),
-        scalar => Some(scalar.clone()),
+        Value::Array(items) => Ok(merge_lists(Vec::new(), items, schema, path)?.map(Value::Array)),
+        scalar => Ok(Some(scalar.clone())),
     }
 }
 
@@ -149,19 +178,21 @@ fn fresh_map<'p>(
     patch: &'p Map<String, Value>,
     schema: Schema,
     path: &mut Vec<&'p str>,
-) -> Option<Value> {
+) -> Merged {
+    // kyaml ignores an unknown directive on a map the object lacks: it stays as a key.
+    let known = matches!(directive(patch), Some("delete" | "replace" | "merge"));
     if directive(patch) == Some("delete") {
-        return None;
+        return Ok(None);
     }
     let mut map = Map::new();
-    for (key, value) in patch.iter().filter(|(key, _)| *key != DIRECTIVE) {
+    for (key, value) in patch.iter().filter(|(key, _)| !known || *key != DIRECTIVE) {
         path.push(key);
-        if let Some(value) = fresh(value, schema, path) {
+        if let Some(value) = fresh(value, schema, path)? {
             map.insert(key.clone(), value);
         }
         path.pop();
     }
-    Some(Value::Object(map))
+    Ok(Some(Value::Object(map)))
 }
 
 /// The directive of an item whose only key is `$patch`.
@@ -181,14 +212,15 @@ fn merge_lists<'p>(
     patch: &'p [Value],
     schema: Schema,
     path: &mut Vec<&'p str>,
-) -> Option<Vec<Value>> {
+) -> Result<Option<Vec<Value>>, String> {
     match schema.list(path) {
         ListMerge::Keys(keys) => {
             let (directive, patch) = list_directive(patch);
             match directive {
-                Some("delete") => None,
-                Some("replace") => Some(merge_keyed(Vec::new(), &patch, keys, schema, path)),
-                _ => Some(merge_keyed(dest, &patch, keys, schema, path)),
+                Some("delete") => Ok(None),
+                Some("replace") => Ok(Some(merge_keyed(Vec::new(), &patch, keys, schema, path)?)),
+                None | Some("merge") => Ok(Some(merge_keyed(dest, &patch, keys, schema, path)?)),
+                Some(other) => Err(unknown_directive(other, path)),
             }
         }
         ListMerge::Set => {
@@ -198,9 +230,9 @@ fn merge_lists<'p>(
                     union.push(item.clone());
                 }
             }
-            Some(union)
+            Ok(Some(union))
         }
-        ListMerge::Replace => Some(patch.to_vec()),
+        ListMerge::Replace => Ok(Some(patch.to_vec())),
     }
 }
 
@@ -348,7 +380,7 @@ fn merge_keyed<'p>(
     keys: &[&str],
     schema: Schema,
     path: &mut Vec<&'p str>,
-) -> Vec<Value> {
+) -> Result<Vec<Value>, String> {
     let mut tuples: Vec<Vec<String>> = Vec::new();
     for item in patch.iter().copied().chain(&dest) {
         let tuple = key_values(item, keys);
@@ -370,9 +402,9 @@ fn merge_keyed<'p>(
         // it merges into a copy.
         let in_place = original.filter(|_| patched.and_then(item_directive) != Some("replace"));
         let mut merged = match (original, patched) {
-            (Some(i), Some(patched)) => merge_at(Some(dest[i].clone()), patched, schema, path),
+            (Some(i), Some(patched)) => merge_at(Some(dest[i].clone()), patched, schema, path)?,
             (Some(i), None) => Some(dest[i].clone()),
-            (None, Some(patched)) => fresh(patched, schema, path),
+            (None, Some(patched)) => fresh(patched, schema, path)?,
             (None, None) => None,
         };
         if let Some(Value::Object(map)) = &mut merged {
@@ -395,7 +427,7 @@ fn merge_keyed<'p>(
     // Every tuple has a value for the same keys, so any tuple gives them.
     let final_keys = match tuples.first() {
         Some(tuple) => valid_pairs(&tuples, tuple, keys).0,
-        None => return dest,
+        None => return Ok(dest),
     };
     for item in dest {
         let mut values = Vec::new();
@@ -410,13 +442,31 @@ fn merge_keyed<'p>(
         }
         set_element(&mut added, Some(&item), &final_keys, &values);
     }
-    added
+    Ok(added)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The merge of a patch kyaml accepts.
+    fn merge(dest: Value, patch: &Value, schema: Schema) -> Option<Value> {
+        super::merge(dest, patch, schema).unwrap()
+    }
+
+    #[test]
+    fn kyaml_errors_name_the_field() {
+        let error = super::merge(json!({"spec": {"m": {"k": "v"}}}), &json!({"spec": {"m": "x"}}), built_in("Pod"));
+        assert_eq!(error.unwrap_err(), "the patch has a scalar at `spec.m` where the object has a map");
+        let unknown = super::merge(json!({"spec": {"m": {}}}), &json!({"spec": {"m": {"$patch": "drop"}}}), built_in("Pod"));
+        assert_eq!(unknown.unwrap_err(), "unknown strategic merge directive `$patch: drop` at `spec.m`");
+        let list = super::merge(pod(json!([{"name": "a"}])), &pod(json!([{"$patch": "drop"}])), built_in("Pod"));
+        assert!(list.unwrap_err().contains("`$patch: drop` at `spec.containers`"));
+        // A map the object lacks keeps an unknown directive as a key, as kyaml does.
+        let kept = merge(json!({}), &json!({"spec": {"$patch": "drop", "a": 1}}), built_in("Pod"));
+        assert_eq!(kept, Some(json!({"spec": {"$patch": "drop", "a": 1}})));
+    }
 
     fn built_in(kind: &str) -> Schema {
         Schema::new(true, kind)
