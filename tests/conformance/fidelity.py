@@ -90,6 +90,10 @@ def main():
             if expected is None:
                 counts["kubectl fails"] += 1
                 continue
+            if not expected:
+                # The plugin refuses an empty render on purpose (Argo CD would prune the app).
+                counts["kubectl renders nothing"] += 1
+                continue
             actual, error = ours(args.binary, dir_)
             if error is not None:
                 outcome = "refused"
@@ -100,11 +104,13 @@ def main():
                 outcome = "different"
             counts[outcome] += 1
             if args.details or outcome != "identical":
-                print(f"{outcome:10} {dir_}" + (f"  ({error[0][:200]})" if error else ""))
+                print(f"{outcome:10} {dir_}" + (f"  ({error[0][:200]})" if error else ""),
+                      flush=True)
 
     rendered = counts["identical"] + counts["refused"] + counts["different"]
     print()
-    print(f"kubectl renders {rendered} directories (skipped {counts['kubectl fails']} it fails on)")
+    print(f"kubectl renders {rendered} directories (skipped: {counts['kubectl fails']} it fails on, "
+          f"{counts['kubectl renders nothing']} it renders empty)")
     for outcome in ("identical", "refused", "different"):
         share = 100.0 * counts[outcome] / rendered if rendered else 0.0
         print(f"  {outcome:10} {counts[outcome]:5}  {share:5.1f}%")

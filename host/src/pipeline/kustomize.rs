@@ -16,6 +16,9 @@ use crate::invocation::Invocation;
 use crate::paths::resolve_inside;
 use crate::runtime::Runtime;
 
+/// A level's loaded files, keyed as its kustomization writes them.
+type Files = std::collections::BTreeMap<String, FileData>;
+
 /// The file names kustomize accepts.
 const KUSTOMIZATION_FILES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
@@ -191,7 +194,7 @@ impl Loader<'_> {
         dir: &Path,
         field: &str,
         entries: &[String],
-        files: &mut std::collections::BTreeMap<String, FileData>,
+        files: &mut Files,
     ) -> Result<Vec<Resource>> {
         let mut loaded = Vec::new();
         for (index, entry) in entries.iter().enumerate() {
@@ -217,7 +220,7 @@ impl Loader<'_> {
         &self,
         dir: &Path,
         config: &Value,
-        files: &mut std::collections::BTreeMap<String, FileData>,
+        files: &mut Files,
     ) -> Result<()> {
         let text = |key: &str| config.get(key).and_then(Value::as_str);
         match config.get("kind").and_then(Value::as_str).unwrap_or_default() {
@@ -256,7 +259,7 @@ impl Loader<'_> {
         &self,
         dir: &Path,
         k: &Kustomization,
-        files: &mut std::collections::BTreeMap<String, FileData>,
+        files: &mut Files,
     ) -> Result<()> {
         for (index, patch) in k.patches.iter().enumerate() {
             self.patch_source(dir, patch.path.as_deref(), patch.patch.as_deref(), files)
@@ -304,7 +307,7 @@ impl Loader<'_> {
         dir: &Path,
         path: Option<&str>,
         inline: Option<&str>,
-        files: &mut std::collections::BTreeMap<String, FileData>,
+        files: &mut Files,
     ) -> Result<()> {
         match (path, inline) {
             (Some(path), None) => self.load_documents(dir, path, files),
@@ -322,7 +325,7 @@ impl Loader<'_> {
         &self,
         dir: &Path,
         entry: &str,
-        files: &mut std::collections::BTreeMap<String, FileData>,
+        files: &mut Files,
     ) -> Result<()> {
         let documents = match self.read_text(dir, entry) {
             Ok(text) => parse_yaml(&text).with_context(|| format!("patch file `{entry}`"))?,
@@ -341,7 +344,7 @@ impl Loader<'_> {
         &self,
         dir: &Path,
         args: &GeneratorArgs,
-        files: &mut std::collections::BTreeMap<String, FileData>,
+        files: &mut Files,
     ) -> Result<()> {
         let sources = args
             .files
@@ -364,7 +367,7 @@ impl Loader<'_> {
         &self,
         dir: &Path,
         path: &str,
-        files: &mut std::collections::BTreeMap<String, FileData>,
+        files: &mut Files,
     ) -> Result<()> {
         let text = self.read_text(dir, path)?;
         let documents = parse_yaml(&text).with_context(|| format!("`{path}`"))?;
