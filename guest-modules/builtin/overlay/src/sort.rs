@@ -127,13 +127,13 @@ fn gvk_sort_string((group, version, kind): (&str, &str, &str)) -> String {
     [or(group, "~G"), or(version, "~V"), or(kind, "~K")].join("_")
 }
 
-/// Within one kind, by namespace (none last) then name; kind, version and group are equal
-/// here, so only namespace and name decide.
-fn id_sort_string(resource: &Resource) -> (String, String) {
+/// Within one kind, kustomize compares `gvk|namespace|name` as one string (`~X` for no
+/// namespace), so `a-b|x` sorts before `a|x`. The group, version and kind are equal here.
+fn id_sort_string(resource: &Resource) -> String {
     let object = &resource.object;
     let namespace = object.namespace().filter(|ns| !ns.is_empty()).unwrap_or("~X");
     let name = Some(object.name()).filter(|n| !n.is_empty()).unwrap_or("~N");
-    (namespace.to_owned(), name.to_owned())
+    format!("{namespace}|{name}")
 }
 
 #[cfg(test)]
@@ -168,6 +168,7 @@ mod tests {
             resource("example.com/v1", "Widget", None, "w"),
             resource("v1", "Service", None, "svc"),
             resource("apps/v1", "Deployment", Some("a"), "web"),
+            resource("apps/v1", "Deployment", Some("a-b"), "web"),
             resource("apps/v1", "Deployment", None, "api"),
             resource("v1", "Namespace", None, "ns"),
             resource("batch/v1", "Job", None, "j"),
@@ -181,13 +182,16 @@ mod tests {
                 "Service/svc",
                 "Deployment/web",
                 "Deployment/web",
+                "Deployment/web",
                 "Deployment/api",
                 "Job/j",
                 "Widget/w",
                 "ValidatingWebhookConfiguration/v",
             ]
         );
-        assert_eq!(resources[2].object.namespace(), Some("a"));
+        // `a-b|web` < `a|web` < `b|web` < `~X|api`, as kustomize compares the joined ids.
+        assert_eq!(resources[2].object.namespace(), Some("a-b"));
+        assert_eq!(resources[3].object.namespace(), Some("a"));
     }
 
     #[test]
