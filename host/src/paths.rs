@@ -76,6 +76,12 @@ pub fn inside(root: &Path, path: &Path) -> Result<PathBuf> {
 /// Reads a text file of the repository: symlinks resolved and checked against `root`, the
 /// size checked before reading.
 pub fn read_inside(root: &Path, path: &Path) -> Result<String> {
+    let bytes = read_bytes_inside(root, path)?;
+    String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8 text", path.display()))
+}
+
+/// Reads a file of the repository as bytes, checked as [`read_inside`] checks it.
+pub fn read_bytes_inside(root: &Path, path: &Path) -> Result<Vec<u8>> {
     let resolved = inside(root, path)?;
     let size = std::fs::metadata(&resolved)
         .with_context(|| format!("cannot read {}", path.display()))?
@@ -88,7 +94,7 @@ pub fn read_inside(root: &Path, path: &Path) -> Result<String> {
             MAX_TEXT_FILE_BYTES >> 20
         );
     }
-    std::fs::read_to_string(&resolved).with_context(|| format!("cannot read {}", path.display()))
+    std::fs::read(&resolved).with_context(|| format!("cannot read {}", path.display()))
 }
 
 fn check_inside(root: &Path, resolved: &Path, shown: &str) -> Result<()> {

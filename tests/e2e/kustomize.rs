@@ -1,5 +1,13 @@
-//! Kustomization trees: conformance with `kubectl kustomize` on every kustomization
-//! directory in the fixtures, and clear errors for what is not supported.
+//! Kustomization trees: conformance with `kubectl kustomize`.
+//!
+//! A conformance case is a directory holding a kustomization and kubectl's recorded answer
+//! beside it: `expected.yaml` (its stdout) or `kubectl-error.txt` (it failed), written by
+//! `tests/conformance/record.sh`. Our render is compared with the recording on every run, so
+//! a machine without kubectl still checks conformance; where kubectl is installed, the
+//! recording is also compared with kubectl live, so a stale recording is caught. A case may
+//! add `expected-error.txt` (a piece of OUR error message that must appear) and
+//! `kubectl-flags.txt` (flags for kubectl, e.g. `--load-restrictor LoadRestrictionsNone`,
+//! matched by a wasm-pipeline.yaml in the case).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -9,65 +17,70 @@ use serde_json::Value;
 
 use crate::support::*;
 
-/// Fixture trees whose every kustomization directory is a conformance case.
-const CONFORMANCE_ROOTS: &[&str] = &["kustomize", "overlay", "image-tags/kustomize"];
+/// Where conformance cases live, relative to the repository.
+const CONFORMANCE_ROOTS: &[&str] = &[
+    "tests/conformance",
+    "tests/fixtures/kustomize",
+    "tests/fixtures/overlay",
+    "tests/fixtures/image-tags/kustomize",
+];
 
-/// Every directory holding a kustomization file below `dir`, sorted.
-fn kustomization_dirs(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    if dir.join("kustomization.yaml").is_file() {
+/// The fewest recorded cases the roots must hold together.
+const MINIMUM_CASES: usize = 100;
+
+/// kubectl's recorded answer for one case.
+enum Recording {
+    Objects(Vec<Value>),
+    Failure,
+}
+
+struct Case {
+    dir: PathBuf,
+    recording: Recording,
+    /// A piece of our error message the case demands.
+    our_error: Option<String>,
+}
+
+fn repository() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Every recorded case below the roots, sorted.
+fn cases() -> Vec<Case> {
+    let mut dirs = Vec::new();
+    for root in CONFORMANCE_ROOTS {
+        collect_case_dirs(&repository().join(root), &mut dirs);
+    }
+    dirs.sort();
+    dirs.into_iter().map(|dir| read_case(&dir)).collect()
+}
+
+fn collect_case_dirs(dir: &Path, found: &mut Vec<PathBuf>) {
+    let is_case = ["expected.yaml", "kubectl-error.txt"]
+        .iter()
+        .any(|name| dir.join(name).is_file());
+    if is_case {
         found.push(dir.to_path_buf());
     }
-    let mut children: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_dir())
-                .collect()
-        })
-        .unwrap_or_default();
-    children.sort();
-    for child in children {
-        found.extend(kustomization_dirs(&child));
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if entry.path().is_dir() {
+            collect_case_dirs(&entry.path(), found);
+        }
     }
-    found
 }
 
-/// Objects keyed by apiVersion/kind/namespace/name, as the issue defines conformance.
-fn keyed(objects: Vec<Value>) -> BTreeMap<String, Value> {
-    objects
-        .into_iter()
-        .map(|object| {
-            let field = |pointer: &str| {
-                object
-                    .pointer(pointer)
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_owned()
-            };
-            let key = [
-                field("/apiVersion"),
-                field("/kind"),
-                field("/metadata/namespace"),
-                field("/metadata/name"),
-            ]
-            .join("/");
-            (key, object)
-        })
-        .collect()
-}
-
-/// What `kubectl kustomize` makes of `dir`: the objects, or its error.
-fn kubectl_kustomize(dir: &Path) -> Result<Vec<Value>, String> {
-    let output = Command::new("kubectl")
-        .arg("kustomize")
-        .arg(dir)
-        .output()
-        .unwrap();
-    if !output.status.success() {
-        return Err(String::from_utf8_lossy(&output.stderr).into_owned());
+fn read_case(dir: &Path) -> Case {
+    let text = |name: &str| std::fs::read_to_string(dir.join(name)).ok();
+    let recording = match text("expected.yaml") {
+        Some(stdout) => Recording::Objects(read_manifests(&stdout)),
+        None => Recording::Failure,
+    };
+    Case {
+        dir: dir.to_path_buf(),
+        recording,
+        our_error: text("expected-error.txt").map(|t| t.trim().to_owned()),
     }
-    Ok(read_manifests(&String::from_utf8(output.stdout).unwrap()))
+}
 }
 
 fn ours(dir: &Path) -> Result<Vec<Value>, String> {
@@ -82,89 +95,145 @@ fn ours(dir: &Path) -> Result<Vec<Value>, String> {
     Ok(objects(&String::from_utf8(output.stdout).unwrap()))
 }
 
-/// The differences between two keyed sets, one line per differing object.
-fn differences(
-    expected: &BTreeMap<String, Value>,
-    actual: &BTreeMap<String, Value>,
-) -> Vec<String> {
-    let keys: std::collections::BTreeSet<&String> = expected.keys().chain(actual.keys()).collect();
-    keys.into_iter()
-        .filter_map(|key| match (expected.get(key), actual.get(key)) {
-            (Some(want), Some(got)) if want == got => None,
-            (Some(want), Some(got)) => {
-                Some(format!("{key} differs:\n   want {want}\n    got {got}"))
-            }
-            (Some(_), None) => Some(format!("{key} is missing")),
-            (None, _) => Some(format!("{key} is extra")),
-        })
-        .collect()
+/// kubectl's stdout for a case, or its stderr when it fails.
+fn kubectl_kustomize(dir: &Path) -> Result<String, String> {
+    let flags = std::fs::read_to_string(dir.join("kubectl-flags.txt")).unwrap_or_default();
+    let output = Command::new("kubectl")
+        .arg("kustomize")
+        .args(flags.split_whitespace())
+        .arg(dir)
+        .output()
+        .unwrap();
+    match output.status.success() {
+        true => Ok(String::from_utf8(output.stdout).unwrap()),
+        false => Err(String::from_utf8_lossy(&output.stderr).into_owned()),
+    }
 }
 
-#[test]
-fn kustomization_directories_render_like_kubectl_kustomize() {
-    if Command::new("kubectl")
-        .arg("version")
-        .arg("--client")
+fn kubectl_installed() -> bool {
+    Command::new("kubectl")
+        .args(["version", "--client"])
         .output()
-        .is_err()
-    {
-        eprintln!("kubectl is not installed: skipping the kustomize conformance suite");
-        return;
+        .is_ok_and(|output| output.status.success())
+}
+
+fn label(value: &Value) -> String {
+    let field = |pointer: &str| value.pointer(pointer).and_then(Value::as_str).unwrap_or("");
+    format!(
+        "{}/{} {}/{}",
+        field("/apiVersion"),
+        field("/kind"),
+        field("/metadata/namespace"),
+        field("/metadata/name")
+    )
+}
+
+/// What differs between kubectl's objects and ours, order included.
+fn differences(expected: &[Value], actual: &[Value]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let order = |objects: &[Value]| objects.iter().map(label).collect::<Vec<_>>();
+    if order(expected) != order(actual) {
+        problems.push(format!(
+            "objects or their order differ:\n   want {:?}\n    got {:?}",
+            order(expected),
+            order(actual)
+        ));
     }
-    let dirs: Vec<PathBuf> = CONFORMANCE_ROOTS
-        .iter()
-        .flat_map(|root| kustomization_dirs(&fixture(root)))
-        .collect();
-    let mut failures = Vec::new();
-    for dir in &dirs {
-        // Where kustomize refuses a directory, so must we; otherwise the same objects.
-        let problems = match (kubectl_kustomize(dir), ours(dir)) {
-            (Ok(expected), Ok(objects)) => differences(&keyed(expected), &keyed(objects)),
-            (Err(_), Err(_)) => Vec::new(),
-            (Ok(_), Err(stderr)) => vec![format!("failed: {stderr}")],
-            (Err(theirs), Ok(_)) => vec![format!(
-                "succeeded where kubectl kustomize failed: {theirs}"
-            )],
-        };
-        if !problems.is_empty() {
-            failures.push(format!("{}:\n  {}", dir.display(), problems.join("\n  ")));
+    for (want, got) in expected.iter().zip(actual) {
+        if want != got && label(want) == label(got) {
+            problems.push(format!("{} differs:\n   want {want}\n    got {got}", label(want)));
         }
     }
-    println!(
-        "kustomize conformance: {} passed, {} failed",
-        dirs.len() - failures.len(),
-        failures.len()
-    );
+    problems
+}
+
+fn check_case(case: &Case) -> Vec<String> {
+    match (&case.recording, ours(&case.dir)) {
+        (Recording::Objects(expected), Ok(actual)) => differences(expected, &actual),
+        (Recording::Objects(_), Err(stderr)) => vec![format!("failed: {stderr}")],
+        (Recording::Failure, Ok(_)) => vec!["succeeded where kubectl kustomize fails".into()],
+        (Recording::Failure, Err(stderr)) => match &case.our_error {
+            Some(wanted) if !stderr.contains(wanted.as_str()) => {
+                vec![format!("stderr lacks {wanted:?}:\n{stderr}")]
+            }
+            _ => Vec::new(),
+        },
+    }
+}
+
+fn report(failures: &[String], total: usize, what: &str) {
     assert!(
         failures.is_empty(),
-        "{} of {} directories differ from kubectl kustomize:\n{}",
+        "{} of {total} cases {what}:\n{}",
         failures.len(),
-        dirs.len(),
         failures.join("\n")
     );
+}
+
+fn relative(dir: &Path) -> String {
+    let repository = repository().canonicalize().unwrap();
+    let dir = dir.canonicalize().unwrap();
+    dir.strip_prefix(&repository)
+        .unwrap_or(&dir)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn kustomization_trees_render_as_kubectl_recorded() {
+    let cases = cases();
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|case| {
+            let problems = check_case(case);
+            (!problems.is_empty())
+                .then(|| format!("{}:\n  {}", relative(&case.dir), problems.join("\n  ")))
+        })
+        .collect();
+    let mut per_root: BTreeMap<String, usize> = BTreeMap::new();
+    for case in &cases {
+        let path = relative(&case.dir);
+        let area: Vec<&str> = path.split('/').take(3).collect();
+        *per_root.entry(area.join("/")).or_default() += 1;
+    }
+    println!("kustomize conformance cases per area: {per_root:?}");
+    println!(
+        "kustomize conformance: {} passed, {} failed",
+        cases.len() - failures.len(),
+        failures.len()
+    );
+    report(&failures, cases.len(), "differ from kubectl kustomize's recording");
     assert!(
-        dirs.len() >= 60,
-        "only {} conformance directories",
-        dirs.len()
+        cases.len() >= MINIMUM_CASES,
+        "only {} conformance cases",
+        cases.len()
     );
 }
 
 #[test]
-fn unsupported_or_broken_kustomizations_fail_clearly() {
-    let root = fixture("kustomize-errors");
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    cases.sort();
-    for case in cases {
-        let expected = std::fs::read_to_string(case.join("expected-error.txt")).unwrap();
-        let output = binary().arg("render").arg(&case).output().unwrap();
-        let stderr = failure(&output);
-        assert!(
-            stderr.contains(expected.trim()),
-            "{}: stderr lacks {expected:?}:\n{stderr}",
-            case.display()
-        );
+fn recordings_match_kubectl_kustomize_live() {
+    if !kubectl_installed() {
+        eprintln!("kubectl is not installed: checking against the recordings only");
+        return;
     }
+    let cases = cases();
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|case| {
+            let recorded = std::fs::read_to_string(case.dir.join("expected.yaml")).ok();
+            let stale = match (kubectl_kustomize(&case.dir), recorded) {
+                (Ok(live), Some(recorded)) => live != recorded,
+                (Err(_), None) => false,
+                _ => true,
+            };
+            stale.then(|| {
+                format!(
+                    "{}: the recording is stale; run tests/conformance/record.sh {}",
+                    relative(&case.dir),
+                    relative(&case.dir)
+                )
+            })
+        })
+        .collect();
+    report(&failures, cases.len(), "have stale recordings");
 }

@@ -45,8 +45,9 @@ pub struct Kustomization {
     pub components: Vec<String>,
     #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Vec::is_empty")]
     pub crds: Vec<String>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Vec::is_empty")]
-    pub openapi: Vec<Value>,
+    /// `path:` of an OpenAPI schema file (loaded into the tree's files), or `version:`.
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "BTreeMap::is_empty")]
+    pub openapi: BTreeMap<String, String>,
     #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Vec::is_empty")]
     pub configurations: Vec<String>,
 
@@ -79,6 +80,9 @@ pub struct Kustomization {
     /// kustomize `images` entries; `builtin:overlay` parses them with `kustomize-images`.
     #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Vec::is_empty")]
     pub images: Vec<Value>,
+    /// Deprecated spelling of `images`, appended to it as kustomize does.
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Vec::is_empty")]
+    pub image_tags: Vec<Value>,
     #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Vec::is_empty")]
     pub patches: Vec<Patch>,
     /// File paths or inline YAML.
@@ -97,7 +101,7 @@ pub struct Kustomization {
     #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Vec::is_empty")]
     pub validators: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sort_options: Option<Value>,
+    pub sort_options: Option<SortOptions>,
     #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Vec::is_empty")]
     pub build_metadata: Vec<String>,
 
@@ -108,6 +112,36 @@ pub struct Kustomization {
     pub helm_globals: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub helm_chart_inflation_generator: Option<Value>,
+}
+
+impl Kustomization {
+    /// `kind: Component`.
+    pub fn is_component(&self) -> bool {
+        self.kind.as_deref() == Some(COMPONENT_KIND)
+    }
+}
+
+/// The kind of a kustomization that other kustomizations list under `components:`.
+pub const COMPONENT_KIND: &str = "Component";
+
+/// `sortOptions:`: `legacy` (kustomize's default: by kind, then id) or `fifo` (as loaded).
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SortOptions {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legacy_sort_options: Option<LegacySortOptions>,
+}
+
+/// The kinds the legacy order puts first and last.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LegacySortOptions {
+    #[serde(default, deserialize_with = "nullable")]
+    pub order_first: Vec<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub order_last: Vec<String>,
 }
 
 /// One entry of `labels:`.

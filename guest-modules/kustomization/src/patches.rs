@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// One entry of `patches:`. As written, `path` or `patch` (inline YAML text) is set; in a
-/// loaded [`crate::Tree`] the host has parsed either into `parsed`, one value per document.
+/// One entry of `patches:`. `path` or `patch` (inline YAML text) is set; in a loaded
+/// [`crate::Tree`] either string is a key of the tree's files, which holds its parsed documents.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Patch {
@@ -27,6 +27,13 @@ pub struct PatchOptions {
     pub allow_kind_change: bool,
 }
 
+impl Patch {
+    /// The key of the patch's documents in the tree's files: its path, or its inline text.
+    pub fn source(&self) -> Option<&str> {
+        self.path.as_deref().or(self.patch.as_deref())
+    }
+}
+
 /// One entry of `patchesJson6902:`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -36,6 +43,13 @@ pub struct Json6902Patch {
     pub path: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub patch: Option<String>,
+}
+
+impl Json6902Patch {
+    /// The key of the patch's documents in the tree's files: its path, or its inline text.
+    pub fn source(&self) -> Option<&str> {
+        self.path.as_deref().or(self.patch.as_deref())
+    }
 }
 
 /// Which objects a patch applies to. Group, version, kind, name and namespace are anchored

@@ -24,6 +24,47 @@ pub struct PipelineFile {
     pub allow_empty: bool,
     #[serde(default)]
     pub steps: Vec<StepSpec>,
+    /// How a kustomization source is loaded.
+    #[serde(default)]
+    pub kustomize: KustomizeOptions,
+}
+
+/// `kustomize:` in the pipeline file: the equivalents of `kubectl kustomize` flags.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct KustomizeOptions {
+    /// `LoadRestrictionsRootOnly` (kubectl's default) or `LoadRestrictionsNone`, as
+    /// `--load-restrictor`. Unset: the sidecar's `ARGOCD_WASM_PLUGIN_KUSTOMIZE_LOAD_RESTRICTOR`,
+    /// else `LoadRestrictionsRootOnly`.
+    #[serde(default)]
+    pub load_restrictor: Option<LoadRestrictor>,
+}
+
+/// Which files a kustomization may read. Either way no path leaves the repository.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum LoadRestrictor {
+    /// Files a kustomization reads (resource files, patches, generator files,
+    /// configurations, ...) must lie in or below its directory; bases in other directories
+    /// are fine.
+    #[default]
+    #[serde(rename = "LoadRestrictionsRootOnly")]
+    RootOnly,
+    /// Files anywhere in the repository.
+    #[serde(rename = "LoadRestrictionsNone")]
+    None,
+}
+
+impl LoadRestrictor {
+    /// Parses the flag value kubectl takes.
+    pub fn parse(text: &str) -> Result<Self> {
+        match text {
+            "LoadRestrictionsRootOnly" => Ok(Self::RootOnly),
+            "LoadRestrictionsNone" => Ok(Self::None),
+            other => bail!(
+                "unknown load restrictor `{other}`; use LoadRestrictionsRootOnly or LoadRestrictionsNone"
+            ),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -192,5 +233,18 @@ mod tests {
         );
         assert!(PipelineFile::parse("kind: Kustomization\n", "p.yaml").is_err());
         assert!(PipelineFile::parse("apiVersion: v2\n", "p.yaml").is_err());
+    }
+
+    #[test]
+    fn the_load_restrictor_takes_kubectl_names() {
+        let file =
+            PipelineFile::parse("kustomize:\n  loadRestrictor: LoadRestrictionsNone\n").unwrap();
+        assert_eq!(file.kustomize.load_restrictor, Some(LoadRestrictor::None));
+        assert!(PipelineFile::parse("kustomize: {loadRestrictor: none}\n").is_err());
+        assert_eq!(
+            LoadRestrictor::parse("LoadRestrictionsRootOnly").unwrap(),
+            LoadRestrictor::RootOnly
+        );
+        assert!(LoadRestrictor::parse("x").is_err());
     }
 }

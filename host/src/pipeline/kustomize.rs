@@ -1,277 +1,406 @@
-//! Kustomization trees, built like `kustomize build`: the host reads the files (the
-//! `resources:` of each level, recursively, and its patch files) and the built-in `overlay`
-//! module applies each level's transforms to the objects of that level.
-//!
-//! The host hands the module a normalized kustomization: patches already parsed from their
-//! files or inline YAML into JSON, so the module never touches a file or parses YAML.
+//! Kustomization trees, built like `kubectl kustomize`: the host LOADS the whole tree (every
+//! kustomization, the files each names, every path checked) into a [`Tree`], and the built-in
+//! `overlay` module builds it in one call. The host never interprets a kustomization beyond
+//! finding the files it names; the module never touches a file or parses YAML.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
-use serde_json::{Map, Value};
+use kustomization::{FileData, GeneratorArgs, Kustomization, Resource, Tree};
+use serde::Deserialize;
+use serde_json::Value;
 
 use super::Step;
-use super::file::{Allow, StepSpec};
+use super::file::{Allow, LoadRestrictor, StepSpec};
 use crate::invocation::Invocation;
-use crate::manifests;
 use crate::paths::resolve_inside;
 use crate::runtime::Runtime;
 
-/// The file names kustomize accepts, in its order of preference.
+/// A level's loaded files, keyed as its kustomization writes them.
+type Files = std::collections::BTreeMap<String, FileData>;
+
+/// The file names kustomize accepts.
 const KUSTOMIZATION_FILES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
-/// Fields handed to the overlay module as they are.
-const TRANSFORM_FIELDS: &[&str] = &[
-    "namespace",
-    "namePrefix",
-    "nameSuffix",
-    "commonLabels",
-    "labels",
-    "commonAnnotations",
-    "replicas",
-    "images",
-];
+/// The sidecar's environment variable that sets the load restrictor when the pipeline file
+/// does not (as Argo CD's `kustomize.buildOptions: --load-restrictor LoadRestrictionsNone`).
+pub const LOAD_RESTRICTOR_ENV: &str = "ARGOCD_WASM_PLUGIN_KUSTOMIZE_LOAD_RESTRICTOR";
 
-/// Fields the host reads itself.
-const HOST_FIELDS: &[&str] = &[
-    "apiVersion",
-    "kind",
-    "resources",
-    "bases",
-    "patches",
-    "patchesStrategicMerge",
-    "patchesJson6902",
-];
-
-/// The kustomization file in `dir`, if it has one.
-pub fn kustomization_file(dir: &Path) -> Option<PathBuf> {
-    KUSTOMIZATION_FILES
+/// The kustomization file in `dir`, if it has one; two of them is kustomize's error.
+pub fn kustomization_file(dir: &Path) -> Result<Option<PathBuf>> {
+    let found: Vec<PathBuf> = KUSTOMIZATION_FILES
         .iter()
         .map(|name| dir.join(name))
-        .find(|path| path.is_file())
+        .filter(|path| path.is_file())
+        .collect();
+    match &found[..] {
+        [] => Ok(None),
+        [one] => Ok(Some(one.clone())),
+        _ => bail!(
+            "found multiple kustomization files in {}: keep one of {}",
+            dir.display(),
+            KUSTOMIZATION_FILES.join(", ")
+        ),
+    }
 }
 
-/// Annotations the overlay module keeps between levels (an object's earlier names, kinds
-/// and namespaces, under kustomize's own keys), so a patch or reference in an overlay can
-/// use a base's original name. kustomize strips them when a build is done; so do we.
-const INTERNAL_ANNOTATIONS: &str = "internal.config.kubernetes.io/";
+/// The load restrictor: the pipeline file's, else the sidecar's environment variable, else
+/// kubectl's default.
+pub fn load_restrictor(from_pipeline: Option<LoadRestrictor>) -> Result<LoadRestrictor> {
+    if let Some(restrictor) = from_pipeline {
+        return Ok(restrictor);
+    }
+    match std::env::var(LOAD_RESTRICTOR_ENV) {
+        Ok(value) if !value.is_empty() => LoadRestrictor::parse(&value)
+            .with_context(|| format!("environment variable {LOAD_RESTRICTOR_ENV}")),
+        _ => Ok(LoadRestrictor::default()),
+    }
+}
 
-/// Builds the kustomization tree rooted at `dir`.
+/// Loads the kustomization tree rooted at `dir` and builds it with `builtin:overlay`.
 pub fn build(
     runtime: &Runtime,
     root: &Path,
     dir: &Path,
     invocation: &Invocation,
+    restrictor: LoadRestrictor,
 ) -> Result<Vec<Value>> {
-    let mut objects = Builder {
-        runtime,
+    let tree = load(root, dir, restrictor)?;
+    let spec = StepSpec {
+        name: Some(format!("kustomize {}", tree.file)),
+        module: "builtin:overlay".into(),
+        sha256: None,
+        with: Some(serde_json::to_value(&tree)?),
+        selector: Default::default(),
+        // The app's owner wrote its kustomization: the guardrails are for modules.
+        allow: Allow::everything(),
+    };
+    let step = Step::prepare(runtime, root, root, 0, &spec, invocation)?;
+    step.run(runtime, invocation, Vec::new())
+        .with_context(|| step.label())
+}
+
+/// Reads the tree rooted at `dir`: every kustomization, and every file each one names.
+pub fn load(root: &Path, dir: &Path, restrictor: LoadRestrictor) -> Result<Tree> {
+    Loader {
         root,
-        invocation,
-        stack: Vec::new(),
+        restrictor,
+        visiting: Vec::new(),
     }
-    .level(dir)?;
-    objects.iter_mut().for_each(strip_internal_annotations);
-    Ok(objects)
+    .tree(dir)
 }
 
-fn strip_internal_annotations(object: &mut Value) {
-    let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) else {
-        return;
-    };
-    let Some(annotations) = metadata
-        .get_mut("annotations")
-        .and_then(Value::as_object_mut)
-    else {
-        return;
-    };
-    annotations.retain(|key, _| !key.starts_with(INTERNAL_ANNOTATIONS));
-    if annotations.is_empty() {
-        metadata.remove("annotations");
-    }
-}
-
-struct Builder<'a> {
-    runtime: &'a Runtime,
+struct Loader<'a> {
     root: &'a Path,
-    invocation: &'a Invocation,
-    /// The directories being built, outermost first, to detect cycles.
-    stack: Vec<PathBuf>,
+    restrictor: LoadRestrictor,
+    /// The kustomization directories being loaded, outermost first.
+    visiting: Vec<PathBuf>,
 }
 
-impl Builder<'_> {
-    /// One kustomization level: its resources, then its transforms.
-    fn level(&mut self, dir: &Path) -> Result<Vec<Value>> {
-        let file = kustomization_file(dir)
-            .with_context(|| format!("{} has no kustomization.yaml", self.display(dir)))?;
-        if self.stack.iter().any(|building| building == dir) {
-            let cycle: Vec<String> = self
-                .stack
-                .iter()
-                .chain([&dir.to_path_buf()])
-                .map(|d| self.display(d))
-                .collect();
-            bail!("the resources form a cycle: {}", cycle.join(" -> "));
-        }
+impl Loader<'_> {
+    /// One kustomization directory and everything below it.
+    fn tree(&mut self, dir: &Path) -> Result<Tree> {
+        self.check_cycle(dir)?;
+        let file = kustomization_file(dir)?.with_context(|| {
+            format!(
+                "{} has none of {}",
+                self.display(dir),
+                KUSTOMIZATION_FILES.join(", ")
+            )
+        })?;
         let shown = self.display(&file);
         crate::paths::inside(self.root, &file)?;
         let kustomization = read_kustomization(&file).with_context(|| shown.clone())?;
-        self.stack.push(dir.to_path_buf());
-        let objects = self
-            .resources(dir, &kustomization)
-            .with_context(|| shown.clone())?;
-        self.stack.pop();
-        let config = self
-            .overlay_config(dir, &kustomization)
-            .with_context(|| shown.clone())?;
-        self.transform(&shown, config, objects)
+        refuse_out_of_scope(&kustomization).with_context(|| shown.clone())?;
+        self.visiting.push(dir.to_path_buf());
+        let tree = self
+            .contents(dir, shown.clone(), kustomization)
+            .with_context(|| shown.clone());
+        self.visiting.pop();
+        tree
     }
 
-    /// The objects of `resources:` (and the deprecated `bases:`), in order.
-    fn resources(&mut self, dir: &Path, kustomization: &Map<String, Value>) -> Result<Vec<Value>> {
-        let mut objects = Vec::new();
-        for field in ["resources", "bases"] {
-            for (index, entry) in string_list(kustomization, field)?.into_iter().enumerate() {
-                let loaded = self
-                    .resource(dir, &entry)
+    /// kustomize refuses a directory that is, or contains, one being loaded.
+    fn check_cycle(&self, dir: &Path) -> Result<()> {
+        if self.visiting.iter().any(|visiting| visiting.starts_with(dir)) {
+            let chain: Vec<String> = self
+                .visiting
+                .iter()
+                .map(|d| self.display(d))
+                .chain([self.display(dir)])
+                .collect();
+            bail!(
+                "cycle detected: {} contains a kustomization being built ({})",
+                self.display(dir),
+                chain.join(" -> ")
+            );
+        }
+        Ok(())
+    }
+
+    fn contents(&mut self, dir: &Path, file: String, kustomization: Kustomization) -> Result<Tree> {
+        let mut tree = Tree {
+            file,
+            ..Tree::default()
+        };
+        let k = &kustomization;
+        for (field, entries) in [("resources", &k.resources), ("bases", &k.bases)] {
+            for (index, entry) in entries.iter().enumerate() {
+                let resource = self
+                    .resource(dir, entry)
                     .with_context(|| format!("{field}[{index}] `{entry}`"))?;
-                objects.extend(loaded);
+                tree.resources.push(resource);
             }
         }
-        Ok(objects)
+        for (index, entry) in k.components.iter().enumerate() {
+            let component = self
+                .component(dir, entry)
+                .with_context(|| format!("components[{index}] `{entry}`"))?;
+            tree.components.push(component);
+        }
+        tree.generators = self.plugins(dir, "generators", &k.generators, &mut tree.files)?;
+        tree.transformers = self.plugins(dir, "transformers", &k.transformers, &mut tree.files)?;
+        tree.validators = self.plugins(dir, "validators", &k.validators, &mut tree.files)?;
+        self.named_files(dir, k, &mut tree.files)?;
+        tree.kustomization = kustomization;
+        Ok(tree)
     }
 
-    fn resource(&mut self, dir: &Path, entry: &str) -> Result<Vec<Value>> {
-        if entry.contains("://") || entry.starts_with("github.com/") || entry.starts_with("git@") {
-            bail!("remote resources are not supported: vendor them into the repository");
-        }
+    /// A `resources:` entry: a manifest file, or a directory with a kustomization.
+    fn resource(&mut self, dir: &Path, entry: &str) -> Result<Resource> {
+        refuse_remote(dir, entry, "resources")?;
         let path = resolve_inside(self.root, dir, entry)?;
         if path.is_dir() {
-            return self.level(&path);
+            return Ok(Resource::Tree(Box::new(self.tree(&path)?)));
         }
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        manifests::parse_stream(&text, &self.display(&path))
+        let text = self.read_text(dir, entry)?;
+        Ok(Resource::Objects {
+            path: entry.to_owned(),
+            objects: parse_yaml(&text, &self.display(&path))?,
+        })
     }
 
-    /// The level's transform fields, with patches read and parsed.
-    fn overlay_config(&self, dir: &Path, kustomization: &Map<String, Value>) -> Result<Value> {
-        let mut config = Map::new();
-        for field in TRANSFORM_FIELDS {
-            if let Some(value) = kustomization.get(*field) {
-                config.insert(field.to_string(), value.clone());
-            }
+    fn component(&mut self, dir: &Path, entry: &str) -> Result<Tree> {
+        refuse_remote(dir, entry, "components")?;
+        let path = resolve_inside(self.root, dir, entry)?;
+        if !path.is_dir() {
+            bail!("a component must be a directory with a kustomization.yaml of kind Component");
         }
-        let strategic = self.strategic_merge_patches(dir, kustomization)?;
-        let patches = self.patches(dir, kustomization, "patches")?;
-        let json6902 = self.patches(dir, kustomization, "patchesJson6902")?;
-        for (field, list) in [
-            ("patchesStrategicMerge", strategic),
-            ("patches", patches),
-            ("patchesJson6902", json6902),
-        ] {
-            if !list.is_empty() {
-                config.insert(field.into(), Value::Array(list));
-            }
-        }
-        Ok(Value::Object(config))
+        self.tree(&path)
     }
 
-    /// `patchesStrategicMerge:` entries are file paths or inline YAML; each document of
-    /// either becomes one patch.
-    fn strategic_merge_patches(
-        &self,
+    /// `generators:`, `transformers:` or `validators:` entries: inline YAML, a file, or a
+    /// kustomization directory, each holding builtin plugin configs. Files those configs
+    /// name are loaded into this level's files, as kustomize reads them from this level.
+    fn plugins(
+        &mut self,
         dir: &Path,
-        kustomization: &Map<String, Value>,
-    ) -> Result<Vec<Value>> {
-        let mut patches = Vec::new();
-        for (index, entry) in string_list(kustomization, "patchesStrategicMerge")?
-            .into_iter()
-            .enumerate()
-        {
-            let documents = self
-                .patch_documents(dir, &entry)
-                .with_context(|| format!("patchesStrategicMerge[{index}]"))?;
-            patches.extend(documents);
-        }
-        Ok(patches)
-    }
-
-    /// `patches:` and `patchesJson6902:` entries: `path:` or `patch:` plus `target:` and
-    /// `options:`. A mapping document is a strategic merge patch, a list is JSON 6902.
-    fn patches(
-        &self,
-        dir: &Path,
-        kustomization: &Map<String, Value>,
         field: &str,
-    ) -> Result<Vec<Value>> {
-        let Some(entries) = kustomization.get(field) else {
-            return Ok(Vec::new());
-        };
-        let entries = entries
-            .as_array()
-            .with_context(|| format!("`{field}` must be a list"))?;
-        let mut normalized = Vec::new();
+        entries: &[String],
+        files: &mut Files,
+    ) -> Result<Vec<Resource>> {
+        let mut loaded = Vec::new();
         for (index, entry) in entries.iter().enumerate() {
-            let documents = self
-                .patch_entry(dir, entry)
-                .with_context(|| format!("{field}[{index}]"))?;
-            for document in documents {
-                let mut patch = entry.as_object().cloned().unwrap_or_default();
-                patch.remove("path");
-                patch.insert("patch".into(), document);
-                normalized.push(Value::Object(patch));
+            let at = format!("{field}[{index}]");
+            let resource = match inline_documents(entry) {
+                Some(documents) => Resource::Inline(documents),
+                None => self
+                    .resource(dir, entry)
+                    .with_context(|| format!("{at} `{entry}`"))?,
+            };
+            for config in plugin_configs(&resource) {
+                check_builtin_plugin(config).with_context(|| at.clone())?;
+                self.plugin_files(dir, config, files)
+                    .with_context(|| at.clone())?;
             }
+            loaded.push(resource);
         }
-        Ok(normalized)
+        Ok(loaded)
     }
 
-    fn patch_entry(&self, dir: &Path, entry: &Value) -> Result<Vec<Value>> {
-        match (
-            entry.get("path").and_then(Value::as_str),
-            entry.get("patch").and_then(Value::as_str),
-        ) {
-            (Some(path), None) => self.patch_file(dir, path),
-            (None, Some(inline)) => parse_patch(inline),
+    /// The files a builtin plugin config names, relative to the kustomization listing it.
+    fn plugin_files(
+        &self,
+        dir: &Path,
+        config: &Value,
+        files: &mut Files,
+    ) -> Result<()> {
+        let text = |key: &str| config.get(key).and_then(Value::as_str);
+        match config.get("kind").and_then(Value::as_str).unwrap_or_default() {
+            "ConfigMapGenerator" | "SecretGenerator" => {
+                let args: GeneratorArgs = plugin_generator_args(config)?;
+                self.generator_files(dir, &args, files)?;
+            }
+            "PatchTransformer" | "PatchJson6902Transformer" => {
+                if let Some(path) = text("path") {
+                    self.load_documents(dir, path, files)?;
+                }
+                for inline in [text("patch"), text("jsonOp")].into_iter().flatten() {
+                    files.insert(inline.to_owned(), FileData::Documents(parse_yaml(inline, "inline YAML")?));
+                }
+            }
+            "PatchStrategicMergeTransformer" => {
+                for entry in string_items(config.get("paths")) {
+                    self.strategic_merge_entry(dir, entry, files)?;
+                }
+                if let Some(inline) = text("patches") {
+                    files.insert(inline.to_owned(), FileData::Documents(parse_yaml(inline, "inline YAML")?));
+                }
+            }
+            "ReplacementTransformer" => {
+                for path in replacement_paths(config.get("replacements")) {
+                    self.load_documents(dir, path, files)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Every file the kustomization's own fields name.
+    fn named_files(
+        &self,
+        dir: &Path,
+        k: &Kustomization,
+        files: &mut Files,
+    ) -> Result<()> {
+        for (index, patch) in k.patches.iter().enumerate() {
+            self.patch_source(dir, patch.path.as_deref(), patch.patch.as_deref(), files)
+                .with_context(|| format!("patches[{index}]"))?;
+        }
+        for (index, patch) in k.patches_json6902.iter().enumerate() {
+            self.patch_source(dir, patch.path.as_deref(), patch.patch.as_deref(), files)
+                .with_context(|| format!("patchesJson6902[{index}]"))?;
+        }
+        for (index, entry) in k.patches_strategic_merge.iter().enumerate() {
+            self.strategic_merge_entry(dir, entry, files)
+                .with_context(|| format!("patchesStrategicMerge[{index}]"))?;
+        }
+        for (field, generators) in [
+            ("configMapGenerator", &k.config_map_generator),
+            ("secretGenerator", &k.secret_generator),
+        ] {
+            for (index, args) in generators.iter().enumerate() {
+                self.generator_files(dir, args, files)
+                    .with_context(|| format!("{field}[{index}]"))?;
+            }
+        }
+        for (field, paths) in [("configurations", &k.configurations), ("crds", &k.crds)] {
+            for (index, path) in paths.iter().enumerate() {
+                self.load_documents(dir, path, files)
+                    .with_context(|| format!("{field}[{index}]"))?;
+            }
+        }
+        if let Some(path) = k.openapi.get("path") {
+            self.load_documents(dir, path, files)
+                .context("openapi.path")?;
+        }
+        for (index, entry) in k.replacements.iter().enumerate() {
+            if let Some(path) = &entry.path {
+                self.load_documents(dir, path, files)
+                    .with_context(|| format!("replacements[{index}]"))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A patch's `path:` file or its inline `patch:` text.
+    fn patch_source(
+        &self,
+        dir: &Path,
+        path: Option<&str>,
+        inline: Option<&str>,
+        files: &mut Files,
+    ) -> Result<()> {
+        match (path, inline) {
+            (Some(path), None) => self.load_documents(dir, path, files),
+            (None, Some(inline)) => {
+                let documents = parse_yaml(inline, "the inline patch")?;
+                files.insert(inline.to_owned(), FileData::Documents(documents));
+                Ok(())
+            }
             _ => bail!("needs exactly one of `path` or `patch`"),
         }
     }
 
-    /// A strategic-merge entry is a file if one exists at that path, else inline YAML, as
-    /// kustomize decides.
-    fn patch_documents(&self, dir: &Path, entry: &str) -> Result<Vec<Value>> {
-        if !entry.contains('\n') && dir.join(entry).exists() {
-            return self.patch_file(dir, entry);
-        }
-        parse_patch(entry)
-    }
-
-    fn patch_file(&self, dir: &Path, relative: &str) -> Result<Vec<Value>> {
-        let path = resolve_inside(self.root, dir, relative)?;
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        parse_patch(&text).with_context(|| format!("patch file `{relative}`"))
-    }
-
-    /// Runs the overlay module on one level's objects.
-    fn transform(&self, file: &str, config: Value, objects: Vec<Value>) -> Result<Vec<Value>> {
-        let spec = StepSpec {
-            name: Some(format!("kustomize {file}")),
-            module: "builtin:overlay".into(),
-            sha256: None,
-            with: Some(config),
-            selector: Default::default(),
-            allow: Allow::everything(),
+    /// A `patchesStrategicMerge` entry is a file when kustomize can load it, else inline YAML.
+    fn strategic_merge_entry(
+        &self,
+        dir: &Path,
+        entry: &str,
+        files: &mut Files,
+    ) -> Result<()> {
+        let documents = match self.read_text(dir, entry) {
+            Ok(text) => parse_yaml(&text, entry)?,
+            Err(not_a_file) => parse_yaml(entry, "inline patch")
+                .ok()
+                .filter(|documents| documents.iter().all(Value::is_object))
+                .filter(|documents| !documents.is_empty())
+                .ok_or(not_a_file)?,
         };
-        let step = Step::prepare(
-            self.runtime,
-            self.root,
-            self.root,
-            0,
-            &spec,
-            self.invocation,
-        )?;
-        step.run(self.runtime, self.invocation, objects)
-            .with_context(|| step.label())
+        files.insert(entry.to_owned(), FileData::Documents(documents));
+        Ok(())
+    }
+
+    /// A generator's `files:` (`[key=]path`), `envs:` and `env:`.
+    fn generator_files(
+        &self,
+        dir: &Path,
+        args: &GeneratorArgs,
+        files: &mut Files,
+    ) -> Result<()> {
+        let sources = args
+            .files
+            .iter()
+            .map(|source| source.split_once('=').map_or(source.as_str(), |(_, path)| path))
+            .chain(args.envs.iter().map(String::as_str))
+            .chain(args.env.as_deref());
+        for path in sources {
+            let bytes = self.read(dir, path)?;
+            let data = match String::from_utf8(bytes) {
+                Ok(text) => FileData::Text(text),
+                Err(binary) => FileData::Base64(base64(binary.as_bytes())),
+            };
+            files.insert(path.to_owned(), data);
+        }
+        Ok(())
+    }
+
+    fn load_documents(
+        &self,
+        dir: &Path,
+        path: &str,
+        files: &mut Files,
+    ) -> Result<()> {
+        let text = self.read_text(dir, path)?;
+        let documents = parse_yaml(&text, path)?;
+        files.insert(path.to_owned(), FileData::Documents(documents));
+        Ok(())
+    }
+
+    fn read_text(&self, dir: &Path, relative: &str) -> Result<String> {
+        let bytes = self.read(dir, relative)?;
+        String::from_utf8(bytes).with_context(|| format!("`{relative}` is not UTF-8 text"))
+    }
+
+    /// Reads a file a kustomization names: inside the repository always, and inside the
+    /// kustomization's directory unless the load restrictor is `LoadRestrictionsNone`.
+    fn read(&self, dir: &Path, relative: &str) -> Result<Vec<u8>> {
+        refuse_remote(dir, relative, "file")?;
+        let path = resolve_inside(self.root, dir, relative)?;
+        if path.is_dir() {
+            bail!("`{relative}` is a directory; a file is needed here");
+        }
+        if self.restrictor == LoadRestrictor::RootOnly && !path.starts_with(dir) {
+            bail!(
+                "security: file `{relative}` is not in or below {} (kubectl kustomize's default \
+                 load restrictor LoadRestrictionsRootOnly). Move the file below the \
+                 kustomization, or opt in with `kustomize: {{loadRestrictor: LoadRestrictionsNone}}` \
+                 in wasm-pipeline.yaml or {LOAD_RESTRICTOR_ENV}=LoadRestrictionsNone on the sidecar",
+                self.display(dir)
+            );
+        }
+        crate::paths::read_bytes_inside(self.root, &path)
     }
 
     /// A path as messages show it: relative to the repository.
@@ -283,64 +412,213 @@ impl Builder<'_> {
     }
 }
 
-/// Reads a kustomization file and refuses any field argocd-wasm-plugin does not implement,
-/// rather than silently ignoring it.
-fn read_kustomization(path: &Path) -> Result<Map<String, Value>> {
+/// Reads a kustomization file; any field kustomize v5.5 does not know is an error naming it.
+fn read_kustomization(path: &Path) -> Result<Kustomization> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let value: Value = crate::yaml::from_str(&text, &name)?;
-    let Value::Object(fields) = value else {
+    let value = match &parse_yaml(&text, &path.display().to_string())?[..] {
+        [] => bail!("kustomization is empty"),
+        [value] => value.clone(),
+        _ => bail!("a kustomization file holds one YAML document"),
+    };
+    let Some(fields) = value.as_object() else {
         bail!("a kustomization must be a mapping");
     };
-    for field in fields.keys() {
-        if !TRANSFORM_FIELDS.contains(&field.as_str()) && !HOST_FIELDS.contains(&field.as_str()) {
-            let mut supported: Vec<&str> = TRANSFORM_FIELDS
-                .iter()
-                .chain(HOST_FIELDS)
-                .copied()
-                .collect();
-            supported.sort_unstable();
-            bail!(
-                "the field `{field}` is not supported by argocd-wasm-plugin; supported fields: {}",
-                supported.join(", ")
-            );
-        }
+    // kustomize's CheckEmpty: nothing but apiVersion and kind (a null field is absent,
+    // `resources: []` is not).
+    let is_content = |(key, value): (&String, &Value)| {
+        key != "apiVersion" && key != "kind" && !value.is_null()
+    };
+    if !fields.iter().any(is_content) {
+        bail!("kustomization is empty");
     }
-    Ok(fields)
+    let kustomization: Kustomization =
+        serde_json::from_value(value).context("invalid Kustomization")?;
+    check_type(&kustomization)?;
+    Ok(kustomization)
 }
 
-/// A list of strings, or an empty list when the field is absent.
-fn string_list(fields: &Map<String, Value>, field: &str) -> Result<Vec<String>> {
-    match fields.get(field) {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::Array(items)) => items
+/// kustomize's `EnforceFields`.
+fn check_type(k: &Kustomization) -> Result<()> {
+    let (kind, required_version) = match k.kind.as_deref() {
+        None | Some("Kustomization") => ("Kustomization", "kustomize.config.k8s.io/v1beta1"),
+        Some("Component") => ("Component", "kustomize.config.k8s.io/v1alpha1"),
+        Some(other) => bail!("kind is `{other}`; kind should be Kustomization or Component"),
+    };
+    if let Some(api_version) = k.api_version.as_deref()
+        && api_version != required_version
+    {
+        bail!("apiVersion for {kind} should be {required_version}, not `{api_version}`");
+    }
+    Ok(())
+}
+
+/// What needs a network or a program outside the sandbox is refused up front.
+fn refuse_out_of_scope(k: &Kustomization) -> Result<()> {
+    let helm = [
+        ("helmCharts", k.helm_charts.is_some()),
+        ("helmGlobals", k.helm_globals.is_some()),
+        (
+            "helmChartInflationGenerator",
+            k.helm_chart_inflation_generator.is_some(),
+        ),
+    ];
+    if let Some((field, _)) = helm.into_iter().find(|(_, present)| *present) {
+        bail!(
+            "`{field}` is not supported: argocd-wasm-plugin does not run Helm. Render the chart \
+             with `helm template` into the repository and list the output under `resources:`, \
+             or use a separate Argo CD Helm source"
+        );
+    }
+    Ok(())
+}
+
+/// Remote bases and files are refused: a render reads only the repository.
+fn refuse_remote(dir: &Path, entry: &str, what: &str) -> Result<()> {
+    let looks_remote = entry.contains("://")
+        || entry.starts_with("git@")
+        || entry.starts_with("github.com/")
+        || entry.starts_with("gitlab.com/")
+        || entry.starts_with("bitbucket.org/");
+    if looks_remote && !dir.join(entry).exists() {
+        bail!(
+            "remote {what} `{entry}` is not supported: argocd-wasm-plugin reads only the \
+             repository. Vendor it into the repository (e.g. `git subtree` or a copy) and list \
+             its local path"
+        );
+    }
+    Ok(())
+}
+
+/// kustomize reads a `generators:`/`transformers:` entry as inline YAML when it parses as
+/// objects, else as a path.
+fn inline_documents(entry: &str) -> Option<Vec<Value>> {
+    let documents = parse_yaml(entry, "inline YAML").ok()?;
+    let objects = !documents.is_empty() && documents.iter().all(Value::is_object);
+    objects.then_some(documents)
+}
+
+/// The plugin configs an entry holds (a kustomization directory's own resources only).
+fn plugin_configs(resource: &Resource) -> Vec<&Value> {
+    match resource {
+        Resource::Objects { objects, .. } | Resource::Inline(objects) => objects.iter().collect(),
+        Resource::Tree(tree) => tree.resources.iter().flat_map(plugin_configs).collect(),
+    }
+}
+
+/// The builtin plugins kustomize v5.5 links in, minus those needing the network or Helm.
+const BUILTIN_PLUGINS: &[&str] = &[
+    "AnnotationsTransformer",
+    "ConfigMapGenerator",
+    "HashTransformer",
+    "ImageTagTransformer",
+    "LabelTransformer",
+    "NamespaceTransformer",
+    "PatchJson6902Transformer",
+    "PatchStrategicMergeTransformer",
+    "PatchTransformer",
+    "PrefixSuffixTransformer",
+    "PrefixTransformer",
+    "SuffixTransformer",
+    "ReplicaCountTransformer",
+    "ReplacementTransformer",
+    "SecretGenerator",
+    "SortOrderTransformer",
+    "ValueAddTransformer",
+];
+
+/// Exec, container (KRM function) and Go plugins would run programs outside the sandbox.
+fn check_builtin_plugin(config: &Value) -> Result<()> {
+    let text = |pointer: &str| config.pointer(pointer).and_then(Value::as_str).unwrap_or("");
+    let (api_version, kind, name) = (text("/apiVersion"), text("/kind"), text("/metadata/name"));
+    let plugin = format!("{kind} `{name}` ({api_version})");
+    if api_version != "builtin" {
+        let how = if config
+            .pointer("/metadata/annotations/config.kubernetes.io~1function")
+            .is_some()
+        {
+            "a KRM function (container or exec)"
+        } else {
+            "an exec or Go plugin"
+        };
+        bail!(
+            "plugin {plugin} is {how}: argocd-wasm-plugin runs only kustomize's builtin plugins \
+             (apiVersion: builtin), because an external program would break the sandbox. \
+             Write the transform as a wasm module step in wasm-pipeline.yaml instead"
+        );
+    }
+    if kind == "HelmChartInflationGenerator" {
+        bail!(
+            "plugin {plugin} needs Helm, which argocd-wasm-plugin does not run: render the chart \
+             with `helm template` into the repository"
+        );
+    }
+    if !BUILTIN_PLUGINS.contains(&kind) {
+        bail!(
+            "plugin {plugin}: `{kind}` is not one of kustomize's builtin plugins ({})",
+            BUILTIN_PLUGINS.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// A builtin generator config as generator arguments (for the files it names).
+fn plugin_generator_args(config: &Value) -> Result<GeneratorArgs> {
+    let list = |key: &str| -> Vec<String> {
+        string_items(config.get(key))
+            .map(str::to_owned)
+            .collect()
+    };
+    Ok(GeneratorArgs {
+        files: list("files"),
+        envs: list("envs"),
+        env: config.get("env").and_then(Value::as_str).map(str::to_owned),
+        ..GeneratorArgs::default()
+    })
+}
+
+fn string_items(value: Option<&Value>) -> impl Iterator<Item = &str> {
+    value
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+}
+
+/// The `path:` entries of a ReplacementTransformer's `replacements:`.
+fn replacement_paths(value: Option<&Value>) -> impl Iterator<Item = &str> {
+    value
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry.get("path").and_then(Value::as_str))
+}
+
+/// Standard base64 with padding, for generator files that are not UTF-8.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] =
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
             .iter()
-            .map(|item| {
-                item.as_str()
-                    .map(str::to_owned)
-                    .with_context(|| format!("`{field}` must list strings"))
-            })
-            .collect(),
-        Some(_) => bail!("`{field}` must be a list"),
-    }
-}
-
-/// Parses patch text (YAML or JSON): each mapping document is a strategic merge patch; a
-/// list document is one JSON 6902 operation list.
-fn parse_patch(text: &str) -> Result<Vec<Value>> {
-    let mut documents = Vec::new();
-    for document in crate::yaml::parse_documents(text, "patch")? {
-        match document {
-            Value::Null => {}
-            value @ (Value::Object(_) | Value::Array(_)) => documents.push(value),
-            _ => bail!("a patch must be a mapping (strategic merge) or a list (JSON 6902)"),
+            .enumerate()
+            .fold(0u32, |n, (i, byte)| n | u32::from(*byte) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
         }
     }
-    if documents.is_empty() {
-        bail!("the patch is empty");
-    }
-    Ok(documents)
+    out
+}
+
+/// The one place this file parses YAML: every document of `text`, typed as kubectl types
+/// it; errors name `origin` and the line.
+fn parse_yaml(text: &str, origin: &str) -> Result<Vec<Value>> {
+    crate::yaml::parse_documents(text, origin)
 }
 
 #[cfg(test)]
@@ -348,46 +626,129 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    #[test]
-    fn patches_parse_as_strategic_merge_or_json6902() {
-        let docs = parse_patch(
-            "kind: Deployment\nmetadata: {name: a}\n---\nkind: Service\nmetadata: {name: b}\n",
-        )
-        .unwrap();
-        assert_eq!(docs.len(), 2);
-        let ops = parse_patch("- op: replace\n  path: /spec/replicas\n  value: 3\n").unwrap();
-        assert_eq!(
-            ops,
-            vec![json!([{"op": "replace", "path": "/spec/replicas", "value": 3}])]
-        );
-        assert!(parse_patch("").is_err());
-        assert!(parse_patch("just a string").is_err());
+    fn write(dir: &Path, files: &[(&str, &str)]) {
+        for (path, text) in files {
+            let path = dir.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
     }
 
-    #[test]
-    fn internal_annotations_are_stripped_and_empty_maps_removed() {
-        let mut renamed = json!({"metadata": {"name": "p-a", "annotations": {
-            "internal.config.kubernetes.io/previousNames": "a", "keep": "me"}}});
-        strip_internal_annotations(&mut renamed);
-        assert_eq!(
-            renamed,
-            json!({"metadata": {"name": "p-a", "annotations": {"keep": "me"}}})
-        );
-        let mut only_internal = json!({"metadata": {"name": "p-a", "annotations": {
-            "internal.config.kubernetes.io/previousNames": "a"}}});
-        strip_internal_annotations(&mut only_internal);
-        assert_eq!(only_internal, json!({"metadata": {"name": "p-a"}}));
-    }
-
-    #[test]
-    fn unsupported_fields_are_named() {
+    fn repo(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("kustomization.yaml");
-        std::fs::write(&path, "resources: []\nconfigMapGenerator: []\n").unwrap();
-        let error = read_kustomization(&path).unwrap_err().to_string();
-        assert!(
-            error.starts_with("the field `configMapGenerator` is not supported"),
-            "{error}"
+        write(dir.path(), files);
+        let root = dir.path().canonicalize().unwrap();
+        (dir, root)
+    }
+
+    #[test]
+    fn loads_resources_components_and_named_files() {
+        let (_dir, root) = repo(&[
+            (
+                "app/kustomization.yaml",
+                "resources: [cm.yaml, ../base]\ncomponents: [../comp]\n\
+                 patches: [{path: p.yaml}, {patch: 'kind: X'}]\n\
+                 configMapGenerator: [{name: c, files: [k=data.bin], envs: [a.env]}]\n\
+                 transformers:\n- |\n  apiVersion: builtin\n  kind: PrefixSuffixTransformer\n- t.yaml\n",
+            ),
+            ("app/cm.yaml", "kind: ConfigMap\n---\n"),
+            ("app/p.yaml", "kind: Deployment\n"),
+            ("app/a.env", "A=1\n"),
+            ("app/data.bin", "replaced below by bytes that are not UTF-8"),
+            (
+                "app/t.yaml",
+                "apiVersion: builtin\nkind: PatchTransformer\npath: p.yaml\n",
+            ),
+            ("base/kustomization.yml", "resources: []\n"),
+            ("comp/kustomization.yaml", "kind: Component\nresources: []\n"),
+        ]);
+        std::fs::write(root.join("app/data.bin"), [0xff, 0xfe]).unwrap();
+        let tree = load(&root, &root.join("app"), LoadRestrictor::RootOnly).unwrap();
+        assert_eq!(tree.file, "app/kustomization.yaml");
+        assert!(matches!(&tree.resources[0], Resource::Objects { objects, .. } if objects.len() == 1));
+        assert!(matches!(&tree.resources[1], Resource::Tree(base) if base.file == "base/kustomization.yml"));
+        assert!(tree.components[0].kustomization.is_component());
+        assert_eq!(tree.documents("p.yaml").unwrap()[0], json!({"kind": "Deployment"}));
+        assert_eq!(tree.documents("kind: X").unwrap()[0], json!({"kind": "X"}));
+        assert_eq!(tree.file("a.env"), Some(&FileData::Text("A=1\n".into())));
+        assert!(matches!(tree.file("data.bin"), Some(FileData::Base64(_))));
+        assert!(matches!(&tree.transformers[0], Resource::Inline(docs) if docs.len() == 1));
+        assert!(matches!(&tree.transformers[1], Resource::Objects { path, .. } if path == "t.yaml"));
+    }
+
+    #[test]
+    fn the_default_restrictor_keeps_files_below_the_kustomization() {
+        let (_dir, root) = repo(&[
+            ("app/kustomization.yaml", "resources: [../shared/cm.yaml]\n"),
+            ("shared/cm.yaml", "kind: ConfigMap\n"),
+        ]);
+        let app = root.join("app");
+        let error = format!("{:#}", load(&root, &app, LoadRestrictor::RootOnly).unwrap_err());
+        assert!(error.contains("resources[0] `../shared/cm.yaml`"), "{error}");
+        assert!(error.contains("not in or below app"), "{error}");
+        assert!(load(&root, &app, LoadRestrictor::None).is_ok());
+    }
+
+    #[test]
+    fn paths_never_leave_the_repository() {
+        let (_dir, root) = repo(&[("app/kustomization.yaml", "resources: [../../x.yaml]\n")]);
+        let error = format!(
+            "{:#}",
+            load(&root, &root.join("app"), LoadRestrictor::None).unwrap_err()
         );
+        assert!(error.contains("resources[0]"), "{error}");
+    }
+
+    #[test]
+    fn kustomize_errors_are_kept() {
+        let (_dir, root) = repo(&[
+            ("two/kustomization.yaml", "resources: []\n"),
+            ("two/kustomization.yml", "resources: []\n"),
+            ("loop/kustomization.yaml", "resources: [sub]\n"),
+            ("loop/sub/kustomization.yaml", "resources: [..]\n"),
+            ("helm/kustomization.yaml", "helmCharts: [{name: x}]\n"),
+            ("exec/kustomization.yaml", "transformers: [t.yaml]\n"),
+            ("exec/t.yaml", "apiVersion: example.com/v1\nkind: Sed\nmetadata: {name: s}\n"),
+            ("typo/kustomization.yaml", "resource: []\n"),
+            ("empty/kustomization.yaml", "kind: Kustomization\n"),
+            ("kind/kustomization.yaml", "kind: Deployment\nresources: []\n"),
+        ]);
+        let error = |dir: &str| {
+            format!(
+                "{:#}",
+                load(&root, &root.join(dir), LoadRestrictor::RootOnly).unwrap_err()
+            )
+        };
+        assert!(error("two").contains("multiple kustomization files"));
+        assert!(error("loop").contains("cycle detected"));
+        assert!(error("helm").contains("`helmCharts` is not supported"));
+        let exec = error("exec");
+        assert!(exec.contains("transformers[0]") && exec.contains("Sed `s`"), "{exec}");
+        assert!(error("typo").contains("unknown field `resource`"));
+        assert!(error("empty").contains("kustomization is empty"));
+        assert!(error("kind").contains("kind should be Kustomization or Component"));
+    }
+
+    #[test]
+    fn remote_bases_are_refused_with_advice() {
+        let (_dir, root) = repo(&[(
+            "app/kustomization.yaml",
+            "resources: [github.com/example/repo//base?ref=v1]\n",
+        )]);
+        let error = format!(
+            "{:#}",
+            load(&root, &root.join("app"), LoadRestrictor::RootOnly).unwrap_err()
+        );
+        assert!(error.contains("app/kustomization.yaml: resources[0]"), "{error}");
+        assert!(error.contains("Vendor it"), "{error}");
+    }
+
+    #[test]
+    fn base64_pads_like_the_standard() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(&[0xff, 0xfe]), "//4=");
     }
 }

@@ -40,7 +40,8 @@ pub fn render(runtime: &Runtime, app_dir: &Path, invocation: &Invocation) -> Res
         .collect::<Result<Vec<_>>>()?;
     let source = file.source.as_deref().unwrap_or(".");
     let source_dir = resolve_inside(&root, app_dir, source).context("source")?;
-    let mut objects = load_source(runtime, &root, &source_dir, invocation)?;
+    let restrictor = kustomize::load_restrictor(file.kustomize.load_restrictor)?;
+    let mut objects = load_source(runtime, &root, &source_dir, invocation, restrictor)?;
     for step in &steps {
         invocation.budget.check().with_context(|| step.label())?;
         objects = step
@@ -109,9 +110,10 @@ fn load_source(
     root: &Path,
     dir: &Path,
     invocation: &Invocation,
+    restrictor: file::LoadRestrictor,
 ) -> Result<Vec<Value>> {
-    match kustomize::kustomization_file(dir) {
-        Some(_) => kustomize::build(runtime, root, dir, invocation),
+    match kustomize::kustomization_file(dir)? {
+        Some(_) => kustomize::build(runtime, root, dir, invocation, restrictor),
         None => manifests::load_dir(root, dir),
     }
 }

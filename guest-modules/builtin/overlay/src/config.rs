@@ -1,126 +1,67 @@
-//! The step's `with:` config: one kustomization level's transform fields, which the host has
-//! already read and normalized (patch files parsed, multi-document patches split).
+//! The kustomization's fields as the transforms use them: the shared `kustomization` types,
+//! and patches resolved from the tree's files into the documents they hold.
 
-use std::collections::BTreeMap;
-
-use kustomize_images::ImageSpec;
-use serde::Deserialize;
 use serde_json::{Map, Value};
 
-/// Label and annotation values must be strings, as in kustomize (which rejects `version: 1`).
-pub type StringMap = BTreeMap<String, String>;
+pub use kustomization::{
+    LabelSet, Operation, PatchOptions, Replica, StringMap, Target, Tree,
+};
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Config {
-    #[serde(default)]
-    pub namespace: Option<String>,
-    #[serde(default)]
-    pub name_prefix: String,
-    #[serde(default)]
-    pub name_suffix: String,
-    #[serde(default)]
-    pub common_labels: StringMap,
-    #[serde(default)]
-    pub labels: Vec<LabelSet>,
-    #[serde(default)]
-    pub common_annotations: StringMap,
-    #[serde(default)]
-    pub replicas: Vec<Replica>,
-    #[serde(default)]
-    pub images: Vec<ImageSpec>,
-    #[serde(default)]
-    pub patches_strategic_merge: Vec<Map<String, Value>>,
-    #[serde(default)]
-    pub patches: Vec<Patch>,
-    #[serde(default)]
-    pub patches_json6902: Vec<Json6902Patch>,
-}
-
-/// One entry of `labels:`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct LabelSet {
-    #[serde(default)]
-    pub pairs: StringMap,
-    #[serde(default)]
-    pub include_selectors: bool,
-    #[serde(default)]
-    pub include_templates: bool,
-}
-
-/// One entry of `replicas:`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Replica {
-    pub name: String,
-    pub count: i64,
-}
-
-/// One entry of `patches:`: a strategic-merge patch (an object) or a JSON 6902 op list.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Patch {
-    pub patch: PatchBody,
-    #[serde(default)]
-    pub target: Option<Target>,
-    #[serde(default)]
-    pub options: PatchOptions,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+/// A patch's body: a strategic-merge patch (an object) or a JSON 6902 op list.
+#[derive(Debug, Clone)]
 pub enum PatchBody {
     Json6902(Vec<Operation>),
     Strategic(Map<String, Value>),
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct PatchOptions {
-    #[serde(default)]
-    pub allow_name_change: bool,
-    #[serde(default)]
-    pub allow_kind_change: bool,
+impl PatchBody {
+    /// Reads one parsed patch document: a mapping is a strategic-merge patch, a list is a
+    /// JSON 6902 op list.
+    pub fn from_document(document: &Value) -> Result<Self, String> {
+        match document {
+            Value::Object(map) => Ok(Self::Strategic(map.clone())),
+            Value::Array(_) => serde_json::from_value(document.clone())
+                .map(Self::Json6902)
+                .map_err(|e| format!("not a JSON 6902 patch: {e}")),
+            _ => Err("a patch must be a mapping (strategic merge) or a list (JSON 6902)".into()),
+        }
+    }
 }
 
-/// One entry of `patchesJson6902:`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Json6902Patch {
-    pub target: Target,
-    pub patch: Vec<Operation>,
+/// The patch bodies a `path:` or inline `patch:` holds, from the tree's files.
+pub fn patch_bodies(tree: &Tree, source: Option<&str>) -> Result<Vec<PatchBody>, String> {
+    let source = source.ok_or("needs `path` or `patch`")?;
+    let documents = tree.documents(source)?;
+    if documents.is_empty() {
+        return Err("the patch is empty".into());
+    }
+    documents.iter().map(PatchBody::from_document).collect()
 }
 
-/// Which objects a patch applies to. Group, version, kind, name and namespace are anchored
-/// regular expressions; the selectors use Kubernetes label-selector syntax.
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Target {
-    #[serde(default)]
-    pub group: String,
-    #[serde(default)]
-    pub version: String,
-    #[serde(default)]
-    pub kind: String,
-    #[serde(default)]
-    pub name: String,
-    #[serde(default)]
-    pub namespace: String,
-    #[serde(default)]
-    pub label_selector: String,
-    #[serde(default)]
-    pub annotation_selector: String,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kustomization::FileData;
+    use serde_json::json;
 
-/// One RFC 6902 operation.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "op", rename_all = "lowercase", deny_unknown_fields)]
-pub enum Operation {
-    Add { path: String, value: Value },
-    Remove { path: String },
-    Replace { path: String, value: Value },
-    Move { from: String, path: String },
-    Copy { from: String, path: String },
-    Test { path: String, value: Value },
+    #[test]
+    fn patch_documents_are_strategic_merge_or_json6902() {
+        let mut tree = Tree::default();
+        tree.files.insert(
+            "p.yaml".into(),
+            FileData::Documents(vec![
+                json!({"kind": "Deployment"}),
+                json!([{"op": "remove", "path": "/spec"}]),
+            ]),
+        );
+        tree.files
+            .insert("empty".into(), FileData::Documents(Vec::new()));
+        let bodies = patch_bodies(&tree, Some("p.yaml")).unwrap();
+        assert!(matches!(bodies[0], PatchBody::Strategic(_)));
+        assert!(matches!(&bodies[1], PatchBody::Json6902(ops) if ops.len() == 1));
+        assert!(patch_bodies(&tree, Some("empty")).is_err());
+        assert!(patch_bodies(&tree, None).is_err());
+        assert!(PatchBody::from_document(&json!("text")).is_err());
+        assert!(PatchBody::from_document(&json!([{"op": "jump"}])).is_err());
+    }
 }

@@ -1,79 +1,144 @@
 //! kustomize's field specs: "this kind has a field at this path", the data that drives its
-//! label, annotation, namespace, replica and name-reference transformers.
+//! label, annotation, namespace, name, image, replica, variable and name-reference
+//! transformers. The defaults and the custom ones of `configurations` live in
+//! [`crate::tconfig::Config`]; this module walks one spec through an object.
 
+use std::borrow::Cow;
+
+use argocd_wasm_sdk::Object;
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::kinds::Gvk;
+use crate::kinds::{Gvk, version_of};
 
-/// One field spec. Paths separate fields with `/` (`\/` for a slash inside a key, as in
-/// annotation names) and walk into every item of a list they meet; `create` adds missing
-/// fields on the way.
-#[derive(Debug, Clone, Copy)]
+/// One field spec, as kustomize writes it (`group`, `version`, `kind`, `path`, `create`).
+/// Paths separate fields with `/` (`\/` for a slash inside a key, as in annotation names) and
+/// walk into every item of a list they meet; `create` adds missing fields on the way, except
+/// a field written `name[]`, which kustomize only ever looks up.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FieldSpec {
-    pub gvk: Gvk,
-    pub path: &'static str,
+    #[serde(default)]
+    pub group: Cow<'static, str>,
+    #[serde(default)]
+    pub version: Cow<'static, str>,
+    #[serde(default)]
+    pub kind: Cow<'static, str>,
+    #[serde(default)]
+    pub path: Cow<'static, str>,
+    #[serde(default)]
     pub create: bool,
 }
 
 impl FieldSpec {
     pub const fn new(gvk: Gvk, path: &'static str, create: bool) -> Self {
-        Self { gvk, path, create }
+        Self {
+            group: Cow::Borrowed(gvk.group),
+            version: Cow::Borrowed(gvk.version),
+            kind: Cow::Borrowed(gvk.kind),
+            path: Cow::Borrowed(path),
+            create,
+        }
+    }
+
+    /// Whether the spec applies to objects of this group, version and kind: an empty part
+    /// matches anything, as in kustomize's `Gvk.IsSelected`.
+    pub fn selects(&self, group: &str, version: &str, kind: &str) -> bool {
+        gvk_selects(
+            (&self.group, &self.version, &self.kind),
+            group,
+            version,
+            kind,
+        )
+    }
+
+    pub fn selects_object(&self, object: &Object) -> bool {
+        self.selects(
+            object.group(),
+            version_of(object.api_version()),
+            object.kind(),
+        )
+    }
+
+    /// kustomize merges a spec into a list holding one at the same path whose kinds select
+    /// it (`effectivelyEquals`), as one.
+    pub fn same_field(&self, other: &FieldSpec) -> bool {
+        let wanted = (&*other.group, &*other.version, &*other.kind);
+        gvk_selects(wanted, &self.group, &self.version, &self.kind) && self.path == other.path
     }
 
     /// Calls `set` on each node the path reaches in `root`. With `create`, a missing last
     /// field is passed as `null` for `set` to fill.
     pub fn visit(&self, root: &mut Map<String, Value>, set: &mut dyn FnMut(&mut Value)) {
-        visit_map(root, &segments(self.path), self.create, set);
+        visit_map(root, &segments(&self.path), self.create, set);
     }
 }
 
-/// Splits a field spec path at unescaped slashes; a `[]` suffix only says "a list", which the
-/// walk handles anyway.
-pub fn segments(path: &str) -> Vec<String> {
-    let mut segments = vec![String::new()];
+/// `wanted` (group, version, kind) selects `group`, `version`, `kind`; empty parts match all.
+pub fn gvk_selects(wanted: (&str, &str, &str), group: &str, version: &str, kind: &str) -> bool {
+    let part = |wanted: &str, actual: &str| wanted.is_empty() || wanted == actual;
+    part(wanted.0, group) && part(wanted.1, version) && part(wanted.2, kind)
+}
+
+/// One step of a split path: a field name, and whether it was written `name[]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    pub name: String,
+    pub list: bool,
+}
+
+/// Splits a field spec path at unescaped slashes.
+pub fn segments(path: &str) -> Vec<Segment> {
+    let mut names = vec![String::new()];
     let mut chars = path.chars();
     while let Some(c) = chars.next() {
         match c {
-            '\\' => segments.last_mut().unwrap().extend(chars.next()),
-            '/' => segments.push(String::new()),
-            c => segments.last_mut().unwrap().push(c),
+            '\\' => names.last_mut().unwrap().extend(chars.next()),
+            '/' => names.push(String::new()),
+            c => names.last_mut().unwrap().push(c),
         }
     }
-    for segment in &mut segments {
-        if let Some(stripped) = segment.strip_suffix("[]") {
-            *segment = stripped.to_owned();
-        }
-    }
-    segments
+    names
+        .into_iter()
+        .map(|name| match name.strip_suffix("[]") {
+            Some(stripped) => Segment {
+                name: stripped.to_owned(),
+                list: true,
+            },
+            None => Segment { name, list: false },
+        })
+        .collect()
 }
 
 /// Walks `segments` from an object's top-level map; see [`FieldSpec::visit`].
 pub fn visit_map(
     map: &mut Map<String, Value>,
-    segments: &[String],
+    segments: &[Segment],
     create: bool,
     set: &mut dyn FnMut(&mut Value),
 ) {
     let Some((first, rest)) = segments.split_first() else {
         return;
     };
-    let present = map.get(first).is_some_and(|value| !value.is_null());
+    let present = map.get(&first.name).is_some_and(|value| !value.is_null());
     if !present {
-        if !create {
+        // kustomize looks a `name[]` field up without creating it, so a StatefulSet without
+        // `volumeClaimTemplates` gets none from the label specs.
+        if !create || first.list {
             return;
         }
         let placeholder = match rest {
             [] => Value::Null,
             _ => Value::Object(Map::new()),
         };
-        map.insert(first.clone(), placeholder);
+        map.insert(first.name.clone(), placeholder);
     }
-    if let Some(child) = map.get_mut(first) {
+    if let Some(child) = map.get_mut(&first.name) {
         walk(child, rest, create, set);
     }
 }
 
-fn walk(node: &mut Value, segments: &[String], create: bool, set: &mut dyn FnMut(&mut Value)) {
+fn walk(node: &mut Value, segments: &[Segment], create: bool, set: &mut dyn FnMut(&mut Value)) {
     match node {
         Value::Array(items) => {
             for item in items {
@@ -101,17 +166,22 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn names(path: &str) -> Vec<String> {
+        segments(path).into_iter().map(|s| s.name).collect()
+    }
+
     #[test]
     fn splits_paths_with_escapes_and_list_markers() {
         assert_eq!(
-            segments(r"metadata/annotations/nginx.ingress.kubernetes.io\/auth-secret"),
+            names(r"metadata/annotations/nginx.ingress.kubernetes.io\/auth-secret"),
             [
                 "metadata",
                 "annotations",
                 "nginx.ingress.kubernetes.io/auth-secret"
             ]
         );
-        assert_eq!(segments("subjects[]/namespace"), ["subjects", "namespace"]);
+        assert_eq!(names("subjects[]/namespace"), ["subjects", "namespace"]);
+        assert!(segments("subjects[]/namespace")[0].list);
     }
 
     #[test]
@@ -133,5 +203,42 @@ mod tests {
         FieldSpec::new(Gvk::ANY, "spec/template/metadata/labels", false)
             .visit(&mut value, &mut |node| set_entry(node, "k", "v"));
         assert!(value["spec"].get("template").is_none());
+    }
+
+    #[test]
+    fn never_creates_a_list_field() {
+        let spec = FieldSpec::new(
+            Gvk::ANY,
+            "spec/volumeClaimTemplates[]/metadata/labels",
+            true,
+        );
+        let Value::Object(mut without) = json!({"spec": {}}) else {
+            unreachable!()
+        };
+        spec.visit(&mut without, &mut |node| set_entry(node, "k", "v"));
+        assert_eq!(Value::Object(without), json!({"spec": {}}));
+
+        let Value::Object(mut with) = json!({"spec": {"volumeClaimTemplates": [{"spec": {}}]}})
+        else {
+            unreachable!()
+        };
+        spec.visit(&mut with, &mut |node| set_entry(node, "k", "v"));
+        assert_eq!(
+            with["spec"]["volumeClaimTemplates"][0]["metadata"]["labels"],
+            json!({"k": "v"})
+        );
+    }
+
+    #[test]
+    fn reads_kustomize_field_specs() {
+        let spec: FieldSpec = serde_json::from_value(
+            json!({"group": "apps", "kind": "Deployment", "path": "spec/x", "create": true}),
+        )
+        .unwrap();
+        assert!(spec.selects("apps", "v1", "Deployment"));
+        assert!(!spec.selects("", "v1", "Deployment"));
+        assert!(spec.same_field(&FieldSpec::new(Gvk::kind("Deployment"), "spec/x", false)));
+        let unknown = serde_json::from_value::<FieldSpec>(json!({"paths": "x"}));
+        assert!(unknown.is_err());
     }
 }

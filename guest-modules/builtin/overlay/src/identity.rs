@@ -1,6 +1,8 @@
 //! Transforms of names, namespaces and replica counts (kustomize's NamespaceTransformer,
-//! PrefixSuffixTransformer and ReplicaCountTransformer). Renames record the previous identity
-//! so patches, replicas and name references still find the object by its earlier name.
+//! PrefixTransformer, SuffixTransformer and ReplicaCountTransformer), driven by field specs:
+//! the kustomization's (defaults plus `configurations`) or a builtin plugin config's own.
+//! Renames record the previous identity so patches, replicas and name references still find
+//! the object by its earlier name.
 
 use std::collections::HashSet;
 
@@ -12,74 +14,115 @@ use crate::fieldspec::FieldSpec;
 use crate::kinds::Gvk;
 use crate::resource::Resource;
 
-/// Namespace fields besides `metadata.namespace` (namespace.go).
-const NAMESPACE_FIELDS: &[FieldSpec] = &[
-    FieldSpec::new(
-        Gvk::new("apiregistration.k8s.io", "", "APIService"),
-        "spec/service/namespace",
-        true,
-    ),
-    FieldSpec::new(
-        Gvk::new("apiextensions.k8s.io", "", "CustomResourceDefinition"),
-        "spec/conversion/webhook/clientConfig/service/namespace",
-        false,
-    ),
-];
-
-/// Kinds whose names keep no prefix or suffix.
+/// Kinds whose names keep no prefix or suffix (prefixFieldSpecsToSkip).
 const UNPREFIXED: [Gvk; 3] = [
     Gvk::kind("CustomResourceDefinition"),
     Gvk::new("apiregistration.k8s.io", "", "APIService"),
     Gvk::kind("Namespace"),
 ];
 
-/// The kinds `replicas:` sets `spec.replicas` on.
-const SCALABLE: [&str; 4] = [
-    "Deployment",
-    "ReplicationController",
-    "ReplicaSet",
-    "StatefulSet",
-];
+const METADATA_NAME: &str = "metadata/name";
+const METADATA_NAMESPACE: &str = "metadata/namespace";
+const SUBJECTS_NAMESPACE: &str = "subjects/namespace";
 
-/// Sets the namespace of namespaced objects; renames `v1` Namespace objects to it; sets it on
-/// (Cluster)RoleBinding subjects named `default` (kustomize's default `defaultOnly` mode) and
-/// on APIService and CRD conversion-webhook services. Two objects ending up with the same
-/// identity is an error, as in kustomize.
-pub fn set_namespace(resources: &mut [Resource], namespace: &str) -> Result<()> {
+/// Which (Cluster)RoleBinding subjects get the namespace (`setRoleBindingSubjects`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Subjects {
+    /// Subjects named `default` (kustomize's default).
+    #[default]
+    DefaultOnly,
+    /// Every ServiceAccount subject.
+    AllServiceAccounts,
+    None,
+}
+
+impl Subjects {
+    pub fn parse(text: &str) -> std::result::Result<Self, String> {
+        match text {
+            "" | "defaultOnly" => Ok(Self::DefaultOnly),
+            "allServiceAccounts" => Ok(Self::AllServiceAccounts),
+            "none" => Ok(Self::None),
+            other => Err(format!(
+                "invalid value `{other}` for setRoleBindingSubjects: must be one of \
+                 defaultOnly, none or allServiceAccounts"
+            )),
+        }
+    }
+}
+
+/// A NamespaceTransformer's settings.
+pub struct Namespace<'a> {
+    pub namespace: &'a str,
+    pub specs: &'a [FieldSpec],
+    /// Only set namespaces that are missing or empty.
+    pub unset_only: bool,
+    pub subjects: Subjects,
+}
+
+/// Sets the namespace of namespaced objects and every field the specs name (a `v1`
+/// Namespace's name, APIService and CRD webhook services, ...), and on (Cluster)RoleBinding
+/// subjects as `subjects` says. Two objects ending up with the same identity is an error,
+/// as in kustomize.
+pub fn set_namespace(resources: &mut [Resource], settings: &Namespace) -> Result<()> {
+    if settings.namespace.is_empty() {
+        return Ok(());
+    }
     for resource in resources.iter_mut() {
         if resource.object.as_map().is_empty() {
             continue;
         }
         resource.store_previous_id();
+        let set = &mut |node: &mut Value| set_scalar(node, settings.namespace, settings.unset_only);
         if !resource.is_cluster_scoped() {
-            resource.set_namespace(Some(namespace));
+            metadata_namespace().visit(resource.object.as_map_mut(), set);
         }
-        let object = &resource.object;
-        let (api_version, kind) = (object.api_version().to_owned(), object.kind().to_owned());
-        if api_version == "v1" && kind == "Namespace" {
-            resource.set_name(namespace);
+        let api_version = resource.object.api_version().to_owned();
+        let is_binding = is_role_binding(resource.object.kind());
+        if is_binding {
+            set_subjects(resource, settings);
         }
-        if kind == "RoleBinding" || kind == "ClusterRoleBinding" {
-            set_default_subjects(resource, namespace);
-        }
-        for spec in NAMESPACE_FIELDS {
-            if spec.gvk.selects_object(&resource.object) {
-                spec.visit(resource.object.as_map_mut(), &mut |node| {
-                    *node = Value::from(namespace);
-                });
+        for spec in settings.specs {
+            let skipped = spec.path == METADATA_NAMESPACE
+                || (spec.path == METADATA_NAME && api_version != "v1")
+                || (is_binding && is_role_binding(&spec.kind) && spec.path == SUBJECTS_NAMESPACE);
+            if !skipped && spec.selects_object(&resource.object) {
+                spec.visit(resource.object.as_map_mut(), set);
             }
         }
     }
     check_unique_ids(resources)
 }
 
-fn set_default_subjects(resource: &mut Resource, namespace: &str) {
+fn metadata_namespace() -> FieldSpec {
+    FieldSpec::new(Gvk::ANY, METADATA_NAMESPACE, true)
+}
+
+fn is_role_binding(kind: &str) -> bool {
+    kind == "RoleBinding" || kind == "ClusterRoleBinding"
+}
+
+/// Sets a scalar, or with `unset_only` fills it only when missing or empty.
+fn set_scalar(node: &mut Value, value: &str, unset_only: bool) {
+    let empty = node.is_null() || node.as_str() == Some("");
+    if !unset_only || empty {
+        *node = Value::from(value);
+    }
+}
+
+fn set_subjects(resource: &mut Resource, settings: &Namespace) {
     let Some(Value::Array(subjects)) = resource.object.as_map_mut().get_mut("subjects") else {
         return;
     };
     for subject in subjects.iter_mut().filter_map(Value::as_object_mut) {
-        if subject.get("name").and_then(Value::as_str) == Some("default") {
-            subject.insert("namespace".to_owned(), Value::from(namespace));
+        let field = |key: &str| subject.get(key).and_then(Value::as_str);
+        let wanted = match settings.subjects {
+            Subjects::None => false,
+            Subjects::DefaultOnly => field("name") == Some("default"),
+            Subjects::AllServiceAccounts => field("kind") == Some("ServiceAccount"),
+        };
+        if wanted {
+            let node = subject.entry("namespace").or_insert(Value::Null);
+            set_scalar(node, settings.namespace, settings.unset_only);
         }
     }
 }
@@ -93,66 +136,90 @@ fn check_unique_ids(resources: &[Resource]) -> Result<()> {
             return Err(Diagnostic::error(
                 "the namespace transformation gives two objects the same identity",
             )
-            .on(object)
-            .at("with.namespace"));
+            .on(object));
         }
     }
     Ok(())
 }
 
-/// Adds the prefix and suffix to every name but those of CRDs, APIServices and Namespaces.
-pub fn add_prefix_suffix(resources: &mut [Resource], prefix: &str, suffix: &str) {
-    if prefix.is_empty() && suffix.is_empty() {
+/// Which end of the name a PrefixTransformer or SuffixTransformer adds to.
+#[derive(Debug, Clone, Copy)]
+pub enum Affix<'a> {
+    Prefix(&'a str),
+    Suffix(&'a str),
+}
+
+/// Adds a prefix or suffix to the fields the specs name of every object but CRDs,
+/// APIServices and Namespaces; renaming `metadata/name` records the previous identity.
+pub fn add_affix(resources: &mut [Resource], affix: Affix, specs: &[FieldSpec]) {
+    let text = match affix {
+        Affix::Prefix(text) | Affix::Suffix(text) => text,
+    };
+    if text.is_empty() {
         return;
     }
     for resource in resources {
         let original_kind = resource.original().kind;
-        let object = &resource.object;
-        let (group, version) = (object.group(), resource.version());
+        let (group, version) = (resource.object.group().to_owned(), resource.version().to_owned());
         if UNPREFIXED
             .iter()
-            .any(|gvk| gvk.selects(group, version, &original_kind))
+            .any(|gvk| gvk.selects(&group, &version, &original_kind))
         {
             continue;
         }
-        let name = format!("{prefix}{}{suffix}", object.name());
-        resource.store_previous_id();
-        resource.set_name(&name);
+        for spec in specs.iter().filter(|s| s.selects(&group, &version, &original_kind)) {
+            if spec.path == METADATA_NAME {
+                match affix {
+                    Affix::Prefix(prefix) => resource.renames.prefixes.push(prefix.to_owned()),
+                    Affix::Suffix(suffix) => resource.renames.suffixes.push(suffix.to_owned()),
+                }
+                resource.store_previous_id();
+            }
+            spec.visit(resource.object.as_map_mut(), &mut |node| {
+                if let Some(value) = node.as_str() {
+                    *node = Value::from(match affix {
+                        Affix::Prefix(prefix) => format!("{prefix}{value}"),
+                        Affix::Suffix(suffix) => format!("{value}{suffix}"),
+                    });
+                }
+            });
+        }
     }
 }
 
-/// Sets `spec.replicas` on the scalable objects that have or had the entry's name. An entry
-/// that matches nothing is an error, as in kustomize.
-pub fn set_replicas(resources: &mut [Resource], replicas: &[Replica]) -> Result<()> {
-    let spec = FieldSpec::new(Gvk::ANY, "spec/replicas", true);
-    for (i, replica) in replicas.iter().enumerate() {
-        let mut matched = false;
+/// Sets the count at every spec's field of the objects that have or had the entry's name
+/// and a kind the spec selects. An entry that matches nothing is an error, as in kustomize.
+pub fn set_replicas(resources: &mut [Resource], replica: &Replica, specs: &[FieldSpec]) -> Result<()> {
+    let mut matched = false;
+    for spec in specs {
         for resource in resources.iter_mut() {
-            let has_name = resource
+            let (group, version) = (resource.object.group().to_owned(), resource.version().to_owned());
+            let selected = resource
                 .ids()
-                .any(|id| id.name == replica.name && SCALABLE.contains(&id.kind.as_str()));
-            if has_name {
+                .any(|id| id.name == replica.name && spec.selects(&group, &version, &id.kind));
+            if selected {
                 matched = true;
                 spec.visit(resource.object.as_map_mut(), &mut |node| {
                     *node = Value::from(replica.count);
                 });
             }
         }
-        if !matched {
-            return Err(Diagnostic::error(format!(
-                "no {} is named `{}`",
-                SCALABLE.join("/"),
-                replica.name
-            ))
-            .at(format!("with.replicas[{i}]")));
-        }
     }
-    Ok(())
+    if matched {
+        return Ok(());
+    }
+    let kinds: Vec<&str> = specs.iter().map(|spec| &*spec.kind).collect();
+    Err(Diagnostic::error(format!(
+        "no object named `{}` has a kind the replica field specs select ({})",
+        replica.name,
+        kinds.join(", ")
+    )))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tconfig::Config;
     use argocd_wasm_sdk::Object;
     use serde_json::json;
 
@@ -164,15 +231,25 @@ mod tests {
         resource(json!({"apiVersion": api_version, "kind": kind, "metadata": {"name": name}}))
     }
 
+    fn namespace<'a>(namespace: &'a str, config: &'a Config) -> Namespace<'a> {
+        Namespace {
+            namespace,
+            specs: &config.namespace,
+            unset_only: false,
+            subjects: Subjects::DefaultOnly,
+        }
+    }
+
     #[test]
     fn namespaces_namespaced_objects_and_renames_namespaces() {
+        let config = Config::default();
         let mut resources = vec![
             named("v1", "ConfigMap", "cm"),
             named("rbac.authorization.k8s.io/v1", "ClusterRole", "cr"),
             named("v1", "Namespace", "old"),
             named("example.com/v1", "Namespace", "custom"),
         ];
-        set_namespace(&mut resources, "stage").unwrap();
+        set_namespace(&mut resources, &namespace("stage", &config)).unwrap();
         assert_eq!(resources[0].object.namespace(), Some("stage"));
         assert_eq!(resources[1].object.namespace(), None);
         assert_eq!(resources[2].object.name(), "stage");
@@ -183,29 +260,63 @@ mod tests {
     }
 
     #[test]
-    fn namespaces_only_default_subjects() {
-        let mut resources = vec![resource(json!({
-            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": "rb"},
-            "subjects": [{"kind": "ServiceAccount", "name": "default"}, {"kind": "ServiceAccount", "name": "app", "namespace": "x"}]
-        }))];
-        set_namespace(&mut resources, "stage").unwrap();
+    fn namespaces_subjects_as_the_mode_says() {
+        let config = Config::default();
+        let binding = || {
+            resource(json!({
+                "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": "rb"},
+                "subjects": [{"kind": "ServiceAccount", "name": "default"}, {"kind": "ServiceAccount", "name": "app", "namespace": "x"},
+                             {"kind": "User", "name": "u"}]
+            }))
+        };
+        let mut resources = vec![binding()];
+        set_namespace(&mut resources, &namespace("stage", &config)).unwrap();
         let subjects = &resources[0].object.as_map()["subjects"];
         assert_eq!(subjects[0]["namespace"], "stage");
         assert_eq!(subjects[1]["namespace"], "x");
+
+        let mut resources = vec![binding()];
+        let all = Namespace {
+            subjects: Subjects::AllServiceAccounts,
+            unset_only: true,
+            ..namespace("stage", &config)
+        };
+        set_namespace(&mut resources, &all).unwrap();
+        let subjects = &resources[0].object.as_map()["subjects"];
+        assert_eq!(subjects[0]["namespace"], "stage");
+        assert_eq!(subjects[1]["namespace"], "x");
+        assert!(subjects[2].get("namespace").is_none());
+        assert!(Subjects::parse("some").is_err());
+    }
+
+    #[test]
+    fn unset_only_keeps_namespaces_already_set() {
+        let config = Config::default();
+        let mut kept = named("v1", "ConfigMap", "a");
+        kept.set_namespace(Some("mine"));
+        let mut resources = vec![kept, named("v1", "ConfigMap", "b")];
+        let settings = Namespace {
+            unset_only: true,
+            ..namespace("stage", &config)
+        };
+        set_namespace(&mut resources, &settings).unwrap();
+        assert_eq!(resources[0].object.namespace(), Some("mine"));
+        assert_eq!(resources[1].object.namespace(), Some("stage"));
     }
 
     #[test]
     fn rejects_namespace_collisions() {
+        let config = Config::default();
         let mut a = named("v1", "ConfigMap", "cm");
         a.set_namespace(Some("a"));
         let mut b = named("v1", "ConfigMap", "cm");
         b.set_namespace(Some("b"));
-        let error = set_namespace(&mut [a, b], "stage").unwrap_err();
-        assert_eq!(error.field.as_deref(), Some("with.namespace"));
+        assert!(set_namespace(&mut [a, b], &namespace("stage", &config)).is_err());
     }
 
     #[test]
     fn prefixes_all_but_crds_apiservices_and_namespaces() {
+        let config = Config::default();
         let mut resources = vec![
             named("v1", "ConfigMap", "cm"),
             named(
@@ -217,7 +328,8 @@ mod tests {
             named("v1", "Namespace", "ns"),
             named("storage.k8s.io/v1", "StorageClass", "fast"),
         ];
-        add_prefix_suffix(&mut resources, "p-", "-s");
+        add_affix(&mut resources, Affix::Prefix("p-"), &config.name_prefix);
+        add_affix(&mut resources, Affix::Suffix("-s"), &config.name_suffix);
         let names: Vec<&str> = resources.iter().map(|r| r.object.name()).collect();
         assert_eq!(
             names,
@@ -235,23 +347,19 @@ mod tests {
 
     #[test]
     fn sets_replicas_by_current_or_earlier_name() {
+        let config = Config::default();
         let mut resources = vec![
             named("apps/v1", "Deployment", "web"),
             named("apps/v1", "StatefulSet", "db"),
             named("v1", "Service", "web"),
         ];
-        add_prefix_suffix(&mut resources, "p-", "");
-        let replicas = [
-            Replica {
-                name: "web".into(),
-                count: 3,
-            },
-            Replica {
-                name: "p-db".into(),
-                count: 2,
-            },
-        ];
-        set_replicas(&mut resources, &replicas).unwrap();
+        add_affix(&mut resources, Affix::Prefix("p-"), &config.name_prefix);
+        let replica = |name: &str, count| Replica {
+            name: name.into(),
+            count,
+        };
+        set_replicas(&mut resources, &replica("web", 3), &config.replicas).unwrap();
+        set_replicas(&mut resources, &replica("p-db", 2), &config.replicas).unwrap();
         assert_eq!(
             resources[0].object.get("spec.replicas").unwrap(),
             Some(&json!(3))
@@ -261,16 +369,6 @@ mod tests {
             Some(&json!(2))
         );
         assert_eq!(resources[2].object.get("spec").unwrap(), None);
-        let missing = set_replicas(
-            &mut resources,
-            &[Replica {
-                name: "nope".into(),
-                count: 1,
-            }],
-        );
-        assert_eq!(
-            missing.unwrap_err().field.as_deref(),
-            Some("with.replicas[0]")
-        );
+        assert!(set_replicas(&mut resources, &replica("nope", 1), &config.replicas).is_err());
     }
 }

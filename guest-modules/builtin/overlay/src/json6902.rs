@@ -1,5 +1,7 @@
 //! RFC 6902 JSON patches, with RFC 6901 pointers (`~1` is `/`, `~0` is `~`, `-` is the end
-//! of a list). An operation that does not apply fails the patch, as in kustomize.
+//! of a list). An operation that does not apply fails the patch, as in kustomize, whose
+//! library (evanphx/json-patch v4) reads a missing field of an existing object as null:
+//! `replace` then sets it, `copy` copies null and `test` compares with null.
 
 use serde_json::Value;
 
@@ -18,8 +20,7 @@ fn apply_one(document: &mut Value, operation: &Operation) -> Result<(), String> 
         Operation::Add { path, value } => add(document, path, value.clone()),
         Operation::Remove { path } => remove(document, path).map(drop),
         Operation::Replace { path, value } => {
-            let slot = get_mut(document, path)?;
-            *slot = value.clone();
+            *slot(document, path)? = value.clone();
             Ok(())
         }
         Operation::Move { from, path } => {
@@ -27,11 +28,11 @@ fn apply_one(document: &mut Value, operation: &Operation) -> Result<(), String> 
             add(document, path, value)
         }
         Operation::Copy { from, path } => {
-            let value = get_mut(document, from)?.clone();
+            let value = read(document, from)?;
             add(document, path, value)
         }
-        Operation::Test { path, value } => match get_mut(document, path)? {
-            actual if actual == value => Ok(()),
+        Operation::Test { path, value } => match read(document, path)? {
+            actual if actual == *value => Ok(()),
             actual => Err(format!("test failed: `{path}` is {actual}, not {value}")),
         },
     }
@@ -71,10 +72,26 @@ fn child<'a>(value: &'a mut Value, token: &str, pointer: &str) -> Result<&'a mut
     }
 }
 
-fn get_mut<'a>(document: &'a mut Value, pointer: &str) -> Result<&'a mut Value, String> {
-    parse(pointer)?
-        .iter()
-        .try_fold(document, |value, token| child(value, token, pointer))
+/// The value at the pointer; a missing field of an existing object reads as null.
+fn read(document: &mut Value, pointer: &str) -> Result<Value, String> {
+    if pointer.is_empty() {
+        return Ok(document.clone());
+    }
+    match parent(document, pointer)? {
+        (Value::Object(map), last) => Ok(map.get(&last).cloned().unwrap_or(Value::Null)),
+        (parent, last) => child(parent, &last, pointer).cloned(),
+    }
+}
+
+/// The value at the pointer; a missing field of an existing object is created as null.
+fn slot<'a>(document: &'a mut Value, pointer: &str) -> Result<&'a mut Value, String> {
+    if pointer.is_empty() {
+        return Ok(document);
+    }
+    match parent(document, pointer)? {
+        (Value::Object(map), last) => Ok(map.entry(last).or_insert(Value::Null)),
+        (parent, last) => child(parent, &last, pointer),
+    }
 }
 
 /// The parent of the pointer's target and the target's last token.
@@ -174,9 +191,24 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_field_of_an_existing_object_reads_as_null() {
+        let out = run(
+            json!({"data": {"a": "1"}}),
+            json!([
+                {"op": "replace", "path": "/data/b", "value": "2"},
+                {"op": "test", "path": "/data/zz", "value": null},
+                {"op": "copy", "from": "/data/missing", "path": "/data/c"}
+            ]),
+        )
+        .unwrap();
+        assert_eq!(out, json!({"data": {"a": "1", "b": "2", "c": null}}));
+    }
+
+    #[test]
     fn reports_operations_that_do_not_apply() {
         let cases = [
-            json!([{"op": "replace", "path": "/missing", "value": 1}]),
+            json!([{"op": "replace", "path": "/missing/x", "value": 1}]),
+            json!([{"op": "replace", "path": "/a/1", "value": 1}]),
             json!([{"op": "remove", "path": "/a/5"}]),
             json!([{"op": "test", "path": "/a/0", "value": 9}]),
             json!([{"op": "add", "path": "/x/y", "value": 1}]),

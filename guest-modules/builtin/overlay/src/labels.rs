@@ -1,228 +1,76 @@
-//! `commonLabels`, `labels` and `commonAnnotations`, driven by kustomize's default field
-//! specs (api/internal/konfig/builtinpluginconsts: commonlabels.go, metadatalabels.go,
-//! commonannotations.go).
+//! `commonLabels`, `labels` and `commonAnnotations`, driven by the field specs of the
+//! level's [`Config`] (kustomize's defaults plus `configurations`), configured as kustomize
+//! configures its LabelTransformer and AnnotationsTransformer.
 
-use crate::config::{LabelSet, StringMap};
+use argocd_wasm_sdk::{Diagnostic, Result};
+use kustomization::{LabelSet, StringMap};
+use serde::Deserialize;
+
 use crate::fieldspec::{FieldSpec, segments, set_entry, visit_map};
 use crate::kinds::Gvk;
 use crate::resource::Resource;
+use crate::tconfig::{Config, merge_specs};
 
+/// Every `labels` entry writes `metadata/labels`, unless it includes selectors.
 const METADATA_LABELS: FieldSpec = FieldSpec::new(Gvk::ANY, "metadata/labels", true);
 
-/// Where pod and volume-claim templates keep their labels (metadatalabels.go without its
-/// `metadata/labels` entry): what `includeTemplates` adds.
-const TEMPLATE_LABELS: &[FieldSpec] = &[
-    FieldSpec::new(
-        Gvk::new("", "v1", "ReplicationController"),
-        "spec/template/metadata/labels",
-        true,
-    ),
-    FieldSpec::new(
-        Gvk::kind("Deployment"),
-        "spec/template/metadata/labels",
-        true,
-    ),
-    FieldSpec::new(
-        Gvk::kind("ReplicaSet"),
-        "spec/template/metadata/labels",
-        true,
-    ),
-    FieldSpec::new(
-        Gvk::kind("DaemonSet"),
-        "spec/template/metadata/labels",
-        true,
-    ),
-    FieldSpec::new(
-        Gvk::new("apps", "", "StatefulSet"),
-        "spec/template/metadata/labels",
-        true,
-    ),
-    FieldSpec::new(
-        Gvk::new("apps", "", "StatefulSet"),
-        "spec/volumeClaimTemplates[]/metadata/labels",
-        true,
-    ),
-    FieldSpec::new(
-        Gvk::new("batch", "", "Job"),
-        "spec/template/metadata/labels",
-        true,
-    ),
-    FieldSpec::new(
-        Gvk::new("batch", "", "CronJob"),
-        "spec/jobTemplate/metadata/labels",
-        true,
-    ),
-    FieldSpec::new(
-        Gvk::new("batch", "", "CronJob"),
-        "spec/jobTemplate/spec/template/metadata/labels",
-        true,
-    ),
-];
-
-const AFFINITY_TERMS: [&str; 5] = [
-    "spec/template/spec/affinity/podAffinity/preferredDuringSchedulingIgnoredDuringExecution/podAffinityTerm/labelSelector/matchLabels",
-    "spec/template/spec/affinity/podAffinity/requiredDuringSchedulingIgnoredDuringExecution/labelSelector/matchLabels",
-    "spec/template/spec/affinity/podAntiAffinity/preferredDuringSchedulingIgnoredDuringExecution/podAffinityTerm/labelSelector/matchLabels",
-    "spec/template/spec/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution/labelSelector/matchLabels",
-    "spec/template/spec/topologySpreadConstraints/labelSelector/matchLabels",
-];
-
-/// The selectors commonLabels (and `includeSelectors`) also write (commonlabels.go).
-const SELECTOR_LABELS: &[FieldSpec] = &[
-    FieldSpec::new(Gvk::new("", "v1", "Service"), "spec/selector", true),
-    FieldSpec::new(
-        Gvk::new("", "v1", "ReplicationController"),
-        "spec/selector",
-        true,
-    ),
-    FieldSpec::new(Gvk::kind("Deployment"), "spec/selector/matchLabels", true),
-    FieldSpec::new(Gvk::kind("ReplicaSet"), "spec/selector/matchLabels", true),
-    FieldSpec::new(Gvk::kind("DaemonSet"), "spec/selector/matchLabels", true),
-    FieldSpec::new(
-        Gvk::new("apps", "", "StatefulSet"),
-        "spec/selector/matchLabels",
-        true,
-    ),
-    FieldSpec::new(
-        Gvk::new("batch", "", "Job"),
-        "spec/selector/matchLabels",
-        false,
-    ),
-    FieldSpec::new(
-        Gvk::new("batch", "", "CronJob"),
-        "spec/jobTemplate/spec/selector/matchLabels",
-        false,
-    ),
-    FieldSpec::new(
-        Gvk::new("policy", "", "PodDisruptionBudget"),
-        "spec/selector/matchLabels",
-        false,
-    ),
-    FieldSpec::new(
-        Gvk::new("networking.k8s.io", "", "NetworkPolicy"),
-        "spec/podSelector/matchLabels",
-        false,
-    ),
-    FieldSpec::new(
-        Gvk::new("networking.k8s.io", "", "NetworkPolicy"),
-        "spec/ingress/from/podSelector/matchLabels",
-        false,
-    ),
-    FieldSpec::new(
-        Gvk::new("networking.k8s.io", "", "NetworkPolicy"),
-        "spec/egress/to/podSelector/matchLabels",
-        false,
-    ),
-];
-
-/// Pod-affinity and topology label selectors of Deployments and StatefulSets, written only
-/// where they already exist.
-const AFFINITY_KINDS: [Gvk; 2] = [
-    Gvk::new("apps", "", "Deployment"),
-    Gvk::new("apps", "", "StatefulSet"),
-];
-
-const ANNOTATIONS: &[FieldSpec] = &[
-    FieldSpec::new(Gvk::ANY, "metadata/annotations", true),
-    FieldSpec::new(
-        Gvk::new("", "v1", "ReplicationController"),
-        "spec/template/metadata/annotations",
-        true,
-    ),
-    FieldSpec::new(
-        Gvk::kind("Deployment"),
-        "spec/template/metadata/annotations",
-        true,
-    ),
-    FieldSpec::new(
-        Gvk::kind("ReplicaSet"),
-        "spec/template/metadata/annotations",
-        true,
-    ),
-    FieldSpec::new(
-        Gvk::kind("DaemonSet"),
-        "spec/template/metadata/annotations",
-        true,
-    ),
-    FieldSpec::new(
-        Gvk::kind("StatefulSet"),
-        "spec/template/metadata/annotations",
-        true,
-    ),
-    FieldSpec::new(
-        Gvk::new("batch", "", "Job"),
-        "spec/template/metadata/annotations",
-        true,
-    ),
-    FieldSpec::new(
-        Gvk::new("batch", "", "CronJob"),
-        "spec/jobTemplate/metadata/annotations",
-        true,
-    ),
-    FieldSpec::new(
-        Gvk::new("batch", "", "CronJob"),
-        "spec/jobTemplate/spec/template/metadata/annotations",
-        true,
-    ),
-];
-
-/// Which label field specs a set of labels writes.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Reach {
-    Metadata,
-    Templates,
-    Everything,
-}
-
-impl Reach {
-    fn of(set: &LabelSet) -> Self {
-        match (set.include_selectors, set.include_templates) {
-            (true, _) => Reach::Everything,
-            (false, true) => Reach::Templates,
-            (false, false) => Reach::Metadata,
-        }
+/// The field specs one `labels` entry writes: its own `fields`, the config's `labels`, then
+/// the selectors and templates of `commonLabels` (`includeSelectors`), or the templates
+/// (`includeTemplates`) and `metadata/labels`.
+fn label_set_specs(set: &LabelSet, config: &Config, field: &str) -> Result<Vec<FieldSpec>> {
+    let invalid = |e: String| Diagnostic::error(e).at(format!("{field}.fields"));
+    let mut specs = Vec::new();
+    for value in &set.fields {
+        let spec =
+            FieldSpec::deserialize(value).map_err(|e| invalid(format!("not a field spec: {e}")))?;
+        merge_specs(&mut specs, vec![spec]).map_err(invalid)?;
     }
-
-    fn specs(self) -> Vec<FieldSpec> {
-        let mut specs = vec![METADATA_LABELS];
-        if self != Reach::Metadata {
-            specs.extend_from_slice(TEMPLATE_LABELS);
+    let mut extra = config.labels.clone();
+    if set.include_selectors {
+        extra.extend(config.common_labels.iter().cloned());
+    } else {
+        if set.include_templates {
+            extra.extend(config.template_labels.iter().cloned());
         }
-        if self == Reach::Everything {
-            specs.extend_from_slice(SELECTOR_LABELS);
-            for gvk in AFFINITY_KINDS {
-                specs.extend(AFFINITY_TERMS.map(|path| FieldSpec::new(gvk, path, false)));
-            }
-        }
-        specs
+        extra.push(METADATA_LABELS);
     }
+    merge_specs(&mut specs, extra).map_err(invalid)?;
+    Ok(specs)
 }
 
-/// `labels` entries in order, then `commonLabels` (which reach selectors and templates), as
-/// kustomize configures its label transformers.
-pub fn apply_labels(resources: &mut [Resource], labels: &[LabelSet], common: &StringMap) {
-    for set in labels {
-        apply_pairs(resources, &set.pairs, &Reach::of(set).specs());
+/// `labels` entries in order, then `commonLabels`, as kustomize configures its label
+/// transformers.
+pub fn apply_labels(
+    resources: &mut [Resource],
+    labels: &[LabelSet],
+    common: &StringMap,
+    config: &Config,
+) -> Result<()> {
+    for (i, set) in labels.iter().enumerate() {
+        let specs = label_set_specs(set, config, &format!("labels[{i}]"))?;
+        apply_pairs(resources, &set.pairs, &specs);
     }
-    apply_pairs(resources, common, &Reach::Everything.specs());
+    apply_pairs(resources, common, &config.common_labels);
+    Ok(())
 }
 
-pub fn apply_annotations(resources: &mut [Resource], annotations: &StringMap) {
-    apply_pairs(resources, annotations, ANNOTATIONS);
+pub fn apply_annotations(resources: &mut [Resource], annotations: &StringMap, config: &Config) {
+    apply_pairs(resources, annotations, &config.common_annotations);
 }
 
-fn apply_pairs(resources: &mut [Resource], pairs: &StringMap, specs: &[FieldSpec]) {
+/// Sets every pair in the maps the specs name (a LabelTransformer or AnnotationsTransformer).
+pub fn apply_pairs(resources: &mut [Resource], pairs: &StringMap, specs: &[FieldSpec]) {
     if pairs.is_empty() {
         return;
     }
     // Split the paths once, not once per object.
-    let paths: Vec<Vec<String>> = specs.iter().map(|spec| segments(spec.path)).collect();
+    let paths: Vec<_> = specs.iter().map(|spec| segments(&spec.path)).collect();
     for resource in resources {
         let object = &mut resource.object;
-        let applicable: Vec<(&FieldSpec, &Vec<String>)> = specs
+        let applicable: Vec<_> = specs
             .iter()
             .zip(&paths)
-            .filter(|(spec, _)| spec.gvk.selects_object(object))
+            .filter(|(spec, _)| spec.selects_object(object))
             .collect();
         for (spec, path) in applicable {
             visit_map(object.as_map_mut(), path, spec.create, &mut |node| {
@@ -265,7 +113,13 @@ mod tests {
     #[test]
     fn common_labels_reach_selectors_templates_and_affinity() {
         let mut resources = vec![deployment()];
-        apply_labels(&mut resources, &[], &pairs(&[("env", "stage")]));
+        apply_labels(
+            &mut resources,
+            &[],
+            &pairs(&[("env", "stage")]),
+            &Config::default(),
+        )
+        .unwrap();
         let object = resources[0].object.as_map();
         assert_eq!(object["metadata"]["labels"], json!({"env": "stage"}));
         assert_eq!(
@@ -287,6 +141,7 @@ mod tests {
             pairs: pairs(&[("team", "x")]),
             include_selectors,
             include_templates,
+            fields: Vec::new(),
         };
         let cases = [
             (set(false, false), false, false),
@@ -295,7 +150,13 @@ mod tests {
         ];
         for (set, in_template, in_selector) in cases {
             let mut resources = vec![deployment()];
-            apply_labels(&mut resources, &[set], &StringMap::new());
+            apply_labels(
+                &mut resources,
+                &[set],
+                &StringMap::new(),
+                &Config::default(),
+            )
+            .unwrap();
             let object = resources[0].object.as_map();
             assert_eq!(object["metadata"]["labels"]["team"], "x");
             assert_eq!(
@@ -324,7 +185,13 @@ mod tests {
                 json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "p"}, "spec": {"selector": {"matchLabels": {"a": "b"}}}}),
             ),
         ];
-        apply_labels(&mut resources, &[], &pairs(&[("env", "stage")]));
+        apply_labels(
+            &mut resources,
+            &[],
+            &pairs(&[("env", "stage")]),
+            &Config::default(),
+        )
+        .unwrap();
         assert_eq!(
             resources[0].object.as_map()["spec"]["selector"],
             json!({"env": "stage"})
@@ -353,7 +220,11 @@ mod tests {
                             "spec": {"template": {"metadata": {"annotations": {}}}}}),
             ),
         ];
-        apply_annotations(&mut resources, &pairs(&[("owner", "platform")]));
+        apply_annotations(
+            &mut resources,
+            &pairs(&[("owner", "platform")]),
+            &Config::default(),
+        );
         let deployment = resources[0].object.as_map();
         assert_eq!(
             deployment["spec"]["template"]["metadata"]["annotations"]["owner"],
@@ -364,6 +235,63 @@ mod tests {
         assert_eq!(
             custom["spec"]["template"]["metadata"]["annotations"],
             json!({})
+        );
+    }
+
+    fn stateful_set(spec: Value) -> Resource {
+        resource(
+            json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"}, "spec": spec}),
+        )
+    }
+
+    #[test]
+    fn labels_volume_claim_templates_only_where_they_exist() {
+        let mut resources = vec![
+            stateful_set(json!({"template": {}})),
+            stateful_set(json!({"volumeClaimTemplates": [{"metadata": {"name": "data"}}]})),
+        ];
+        apply_labels(
+            &mut resources,
+            &[],
+            &pairs(&[("env", "stage")]),
+            &Config::default(),
+        )
+        .unwrap();
+        assert!(
+            resources[0].object.as_map()["spec"]
+                .get("volumeClaimTemplates")
+                .is_none()
+        );
+        assert_eq!(
+            resources[1].object.as_map()["spec"]["volumeClaimTemplates"][0]["metadata"]["labels"],
+            json!({"env": "stage"})
+        );
+    }
+
+    #[test]
+    fn label_fields_and_configured_specs_are_written_too() {
+        let set = LabelSet {
+            pairs: pairs(&[("team", "x")]),
+            include_selectors: false,
+            include_templates: false,
+            fields: vec![
+                json!({"kind": "Deployment", "path": "spec/extra/labels", "create": true}),
+            ],
+        };
+        let mut config = Config::default();
+        config
+            .common_annotations
+            .push(FieldSpec::new(Gvk::kind("Deployment"), "spec/notes", true));
+        let mut resources = vec![deployment()];
+        apply_labels(&mut resources, &[set], &StringMap::new(), &config).unwrap();
+        apply_annotations(&mut resources, &pairs(&[("owner", "p")]), &config);
+        let object = resources[0].object.as_map();
+        assert_eq!(object["spec"]["extra"]["labels"], json!({"team": "x"}));
+        assert_eq!(object["spec"]["notes"], json!({"owner": "p"}));
+        assert!(
+            object["spec"]["template"]["metadata"]
+                .get("labels")
+                .is_none()
         );
     }
 }

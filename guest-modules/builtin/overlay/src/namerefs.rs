@@ -1,256 +1,51 @@
 //! Name references: after renames, fields that name another object (a Deployment's ConfigMap
 //! volume, an Ingress backend's Service, a RoleBinding's subjects, …) follow that object's
-//! new name. The table is kustomize's default (api/konfig/builtinpluginconsts/namereference.go);
-//! the matching rules are those of its nameref filter: the field's value must be an earlier
-//! name of an object of the target kind, in the referrer's namespace (or cluster-scoped, or
-//! a ServiceAccount a RoleBinding names), and a `roleRef` must agree on kind and group.
+//! new name. The table is the config's `nameReference` (kustomize's defaults plus
+//! `configurations` and `crds`); the matching rules are those of kustomize's nameref filter:
+//! the field's value must be an earlier name of an object of the target kind, in the
+//! referrer's namespace (or cluster-scoped, or a ServiceAccount a RoleBinding names), and a
+//! `roleRef` must agree on kind and group.
 
 use std::collections::HashMap;
 
 use argocd_wasm_sdk::{Diagnostic, Result};
 use serde_json::Value;
 
-use crate::fieldspec::{segments, visit_map};
-use crate::kinds::Gvk;
-use crate::resource::{Id, Resource};
+use crate::fieldspec::{FieldSpec, Segment, segments, visit_map};
+use crate::resource::{Id, Renames, Resource};
+use crate::tconfig::{Config, NameBackReference};
 
-/// One referring field: objects of kind `referrer` name a `target` at `path`.
-struct Reference {
-    target: Gvk,
-    referrer: Gvk,
-    path: Vec<String>,
+/// One referring field: objects the `referrer` spec selects name a `target` at its path.
+struct Reference<'a> {
+    target: &'a NameBackReference,
+    referrer: &'a FieldSpec,
+    path: Vec<Segment>,
 }
 
-const CONFIG_MAP: Gvk = Gvk::new("", "v1", "ConfigMap");
-const SECRET: Gvk = Gvk::new("", "v1", "Secret");
-const SERVICE: Gvk = Gvk::new("", "v1", "Service");
-const SERVICE_ACCOUNT: Gvk = Gvk::new("", "v1", "ServiceAccount");
-const PVC: Gvk = Gvk::new("", "v1", "PersistentVolumeClaim");
-const PV: Gvk = Gvk::new("", "v1", "PersistentVolume");
-const STORAGE_CLASS: Gvk = Gvk::new("storage.k8s.io", "v1", "StorageClass");
-const PRIORITY_CLASS: Gvk = Gvk::new("scheduling.k8s.io", "v1", "PriorityClass");
-const ROLE: Gvk = Gvk::new("rbac.authorization.k8s.io", "", "Role");
-const CLUSTER_ROLE: Gvk = Gvk::new("rbac.authorization.k8s.io", "", "ClusterRole");
-const ROLE_BINDING: Gvk = Gvk::new("rbac.authorization.k8s.io", "", "RoleBinding");
-const CLUSTER_ROLE_BINDING: Gvk = Gvk::new("rbac.authorization.k8s.io", "", "ClusterRoleBinding");
-const INGRESS: Gvk = Gvk::kind("Ingress");
-const KNATIVE_SERVICE: Gvk = Gvk::new("serving.knative.dev", "v1", "Service");
-
-/// Where ConfigMap and Secret references sit: the pod spec of each workload kind.
-const CONFIG_POD_SPECS: [(Gvk, &str); 7] = [
-    (Gvk::new("", "v1", "Pod"), "spec"),
-    (Gvk::kind("Deployment"), "spec/template/spec"),
-    (Gvk::kind("ReplicaSet"), "spec/template/spec"),
-    (Gvk::kind("DaemonSet"), "spec/template/spec"),
-    (Gvk::kind("StatefulSet"), "spec/template/spec"),
-    (Gvk::kind("Job"), "spec/template/spec"),
-    (Gvk::kind("CronJob"), "spec/jobTemplate/spec/template/spec"),
-];
-
-/// Where ServiceAccount, PVC and PriorityClass references sit.
-const WORKLOAD_POD_SPECS: [(Gvk, &str); 7] = [
-    (Gvk::kind("Pod"), "spec"),
-    (Gvk::kind("StatefulSet"), "spec/template/spec"),
-    (Gvk::kind("Deployment"), "spec/template/spec"),
-    (Gvk::kind("ReplicationController"), "spec/template/spec"),
-    (Gvk::kind("CronJob"), "spec/jobTemplate/spec/template/spec"),
-    (Gvk::kind("Job"), "spec/template/spec"),
-    (Gvk::kind("DaemonSet"), "spec/template/spec"),
-];
-
-const CONFIG_MAP_POD_FIELDS: [&str; 6] = [
-    "volumes/configMap/name",
-    "containers/env/valueFrom/configMapKeyRef/name",
-    "initContainers/env/valueFrom/configMapKeyRef/name",
-    "containers/envFrom/configMapRef/name",
-    "initContainers/envFrom/configMapRef/name",
-    "volumes/projected/sources/configMap/name",
-];
-
-const SECRET_POD_FIELDS: [&str; 7] = [
-    "volumes/secret/secretName",
-    "containers/env/valueFrom/secretKeyRef/name",
-    "initContainers/env/valueFrom/secretKeyRef/name",
-    "containers/envFrom/secretRef/name",
-    "initContainers/envFrom/secretRef/name",
-    "imagePullSecrets/name",
-    "volumes/projected/sources/secret/name",
-];
-
-/// The references outside pod specs.
-const OTHER_REFERENCES: &[(Gvk, Gvk, &str)] = &[
-    (CONFIG_MAP, Gvk::kind("Node"), "spec/configSource/configMap"),
-    (CONFIG_MAP, Gvk::kind("Role"), "rules/resourceNames"),
-    (CONFIG_MAP, Gvk::kind("ClusterRole"), "rules/resourceNames"),
-    (
-        CONFIG_MAP,
-        INGRESS,
-        r"metadata/annotations/nginx.ingress.kubernetes.io\/fastcgi-params-configmap",
-    ),
-    (
-        CONFIG_MAP,
-        KNATIVE_SERVICE,
-        "spec/template/spec/containers/env/valueFrom/configMapKeyRef/name",
-    ),
-    (
-        CONFIG_MAP,
-        KNATIVE_SERVICE,
-        "spec/template/spec/containers/envFrom/configMapRef/name",
-    ),
-    (SECRET, INGRESS, "spec/tls/secretName"),
-    (
-        SECRET,
-        INGRESS,
-        r"metadata/annotations/ingress.kubernetes.io\/auth-secret",
-    ),
-    (
-        SECRET,
-        INGRESS,
-        r"metadata/annotations/nginx.ingress.kubernetes.io\/auth-secret",
-    ),
-    (
-        SECRET,
-        INGRESS,
-        r"metadata/annotations/nginx.ingress.kubernetes.io\/auth-tls-secret",
-    ),
-    (SECRET, Gvk::kind("ServiceAccount"), "imagePullSecrets/name"),
-    (SECRET, Gvk::kind("StorageClass"), "parameters/secretName"),
-    (
-        SECRET,
-        Gvk::kind("StorageClass"),
-        "parameters/adminSecretName",
-    ),
-    (
-        SECRET,
-        Gvk::kind("StorageClass"),
-        "parameters/userSecretName",
-    ),
-    (SECRET, Gvk::kind("StorageClass"), "parameters/secretRef"),
-    (SECRET, Gvk::kind("Role"), "rules/resourceNames"),
-    (SECRET, Gvk::kind("ClusterRole"), "rules/resourceNames"),
-    (
-        SECRET,
-        KNATIVE_SERVICE,
-        "spec/template/spec/containers/env/valueFrom/secretKeyRef/name",
-    ),
-    (
-        SECRET,
-        Gvk::kind("PersistentVolume"),
-        "spec/azureFile/secretName",
-    ),
-    (
-        SERVICE,
-        Gvk::new("apps", "", "StatefulSet"),
-        "spec/serviceName",
-    ),
-    (
-        SERVICE,
-        INGRESS,
-        "spec/rules/http/paths/backend/serviceName",
-    ),
-    (SERVICE, INGRESS, "spec/backend/serviceName"),
-    (
-        SERVICE,
-        INGRESS,
-        "spec/rules/http/paths/backend/service/name",
-    ),
-    (SERVICE, INGRESS, "spec/defaultBackend/service/name"),
-    (
-        SERVICE,
-        Gvk::new("apiregistration.k8s.io", "", "APIService"),
-        "spec/service/name",
-    ),
-    (
-        SERVICE,
-        Gvk::new(
-            "admissionregistration.k8s.io",
-            "",
-            "ValidatingWebhookConfiguration",
-        ),
-        "webhooks/clientConfig/service",
-    ),
-    (
-        SERVICE,
-        Gvk::new(
-            "admissionregistration.k8s.io",
-            "",
-            "MutatingWebhookConfiguration",
-        ),
-        "webhooks/clientConfig/service",
-    ),
-    (ROLE, ROLE_BINDING, "roleRef/name"),
-    (CLUSTER_ROLE, ROLE_BINDING, "roleRef/name"),
-    (CLUSTER_ROLE, CLUSTER_ROLE_BINDING, "roleRef/name"),
-    (SERVICE_ACCOUNT, ROLE_BINDING, "subjects"),
-    (SERVICE_ACCOUNT, CLUSTER_ROLE_BINDING, "subjects"),
-    (PV, Gvk::kind("PersistentVolumeClaim"), "spec/volumeName"),
-    (PV, Gvk::kind("ClusterRole"), "rules/resourceNames"),
-    (
-        STORAGE_CLASS,
-        Gvk::kind("PersistentVolume"),
-        "spec/storageClassName",
-    ),
-    (
-        STORAGE_CLASS,
-        Gvk::kind("PersistentVolumeClaim"),
-        "spec/storageClassName",
-    ),
-    (
-        STORAGE_CLASS,
-        Gvk::kind("StatefulSet"),
-        "spec/volumeClaimTemplates/spec/storageClassName",
-    ),
-];
-
-/// The kinds a HorizontalPodAutoscaler scales, all referenced at `spec/scaleTargetRef/name`.
-const SCALE_TARGETS: [&str; 4] = [
-    "Deployment",
-    "ReplicationController",
-    "ReplicaSet",
-    "StatefulSet",
-];
-
-/// The targets whose references sit at one field of every workload pod spec.
-const WORKLOAD_REFERENCES: [(Gvk, &str); 3] = [
-    (SERVICE_ACCOUNT, "serviceAccountName"),
-    (PVC, "volumes/persistentVolumeClaim/claimName"),
-    (PRIORITY_CLASS, "priorityClassName"),
-];
-
-fn table() -> Vec<Reference> {
-    let reference = |target: Gvk, referrer: Gvk, path: &str| Reference {
-        target,
-        referrer,
-        path: segments(path),
-    };
-    let mut table = Vec::new();
-    for target in SCALE_TARGETS {
-        let hpa = Gvk::kind("HorizontalPodAutoscaler");
-        table.push(reference(
-            Gvk::kind(target),
-            hpa,
-            "spec/scaleTargetRef/name",
-        ));
+impl Reference<'_> {
+    fn is_role_ref(&self) -> bool {
+        let names: Vec<&str> = self.path.iter().map(|s| s.name.as_str()).collect();
+        names.ends_with(&["roleRef", "name"])
     }
-    for (target, fields) in [
-        (CONFIG_MAP, &CONFIG_MAP_POD_FIELDS[..]),
-        (SECRET, &SECRET_POD_FIELDS[..]),
-    ] {
-        for (referrer, pod_spec) in CONFIG_POD_SPECS {
-            for field in fields {
-                table.push(reference(target, referrer, &format!("{pod_spec}/{field}")));
-            }
-        }
+
+    fn dotted_path(&self) -> String {
+        let names: Vec<&str> = self.path.iter().map(|s| s.name.as_str()).collect();
+        names.join(".")
     }
-    for (target, field) in WORKLOAD_REFERENCES {
-        for (referrer, pod_spec) in WORKLOAD_POD_SPECS {
-            table.push(reference(target, referrer, &format!("{pod_spec}/{field}")));
-        }
-    }
-    for (target, referrer, path) in OTHER_REFERENCES {
-        table.push(reference(*target, *referrer, path));
-    }
-    table
+}
+
+fn table(config: &Config) -> Vec<Reference<'_>> {
+    config
+        .name_reference
+        .iter()
+        .flat_map(|target| {
+            target.referrers.iter().map(move |referrer| Reference {
+                target,
+                referrer,
+                path: segments(&referrer.path),
+            })
+        })
+        .collect()
 }
 
 /// What name references need to know of an object renamed or moved at some level.
@@ -264,6 +59,7 @@ struct Candidate {
     original_namespace: String,
     cluster_scoped: bool,
     previous: Vec<Id>,
+    renames: Renames,
 }
 
 impl Candidate {
@@ -282,13 +78,14 @@ impl Candidate {
             original_namespace: resource.original().namespace,
             cluster_scoped: resource.is_cluster_scoped(),
             previous: resource.previous.clone(),
+            renames: resource.renames.clone(),
         }
     }
 
-    fn was(&self, gvk: &Gvk) -> bool {
+    fn was(&self, target: &NameBackReference) -> bool {
         self.previous
             .iter()
-            .any(|id| gvk.selects(&self.group, &self.version, &id.kind))
+            .any(|id| target.selects(&self.group, &self.version, &id.kind))
     }
 }
 
@@ -300,6 +97,7 @@ struct Referrer {
     subject_namespaces: Vec<String>,
     /// The group and kind its `roleRef` names.
     role_ref: Option<(String, String)>,
+    renames: Renames,
 }
 
 impl Referrer {
@@ -325,6 +123,7 @@ impl Referrer {
             namespace: resource.effective_namespace(),
             subject_namespaces,
             role_ref,
+            renames: resource.renames.clone(),
         }
     }
 
@@ -379,14 +178,12 @@ impl Candidates {
         let Some(indexes) = self.by_previous_name.get(name) else {
             return Ok(None);
         };
-        let is_role_ref = reference
-            .path
-            .ends_with(&["roleRef".to_owned(), "name".to_owned()]);
+        let is_role_ref = reference.is_role_ref();
         let found: Vec<&Candidate> = indexes
             .iter()
             .map(|&i| &self.all[i])
             .filter(|candidate| self.in_namespace(candidate, namespace))
-            .filter(|candidate| candidate.was(&reference.target))
+            .filter(|candidate| candidate.was(reference.target))
             .filter(|candidate| match (&referrer.role_ref, is_role_ref) {
                 (Some((group, kind)), true) => candidate
                     .previous
@@ -396,6 +193,7 @@ impl Candidates {
             })
             .filter(|candidate| referrer.may_reference(candidate))
             .collect();
+        let found = prefer_renamed_alike(found, referrer);
         let same = |a: &&Candidate| {
             a.name == found[0].name && (namespace.is_none() || a.namespace == found[0].namespace)
         };
@@ -427,25 +225,45 @@ impl Candidates {
     }
 }
 
+/// Among several candidates, kustomize keeps those renamed like the referrer: first with an
+/// empty prefix or suffix list matching anything, then, if still several, exactly.
+fn prefer_renamed_alike<'a>(found: Vec<&'a Candidate>, referrer: &Referrer) -> Vec<&'a Candidate> {
+    if found.len() < 2 {
+        return found;
+    }
+    let sieve = |found: Vec<&'a Candidate>, allow_empty: bool| -> Vec<&'a Candidate> {
+        found
+            .into_iter()
+            .filter(|c| c.renames.alike(&referrer.renames, allow_empty))
+            .collect()
+    };
+    let found = sieve(found, true);
+    if found.len() > 1 { sieve(found, false) } else { found }
+}
+
 /// Points every referring field at the current name of the object it names.
-pub fn fix(resources: &mut [Resource]) -> Result<()> {
+pub fn fix(resources: &mut [Resource], config: &Config) -> Result<()> {
     let candidates = Candidates::new(resources);
     if candidates.all.is_empty() {
         return Ok(());
     }
+    // Referrer specs by kind; a spec without a kind applies to every object.
+    let table = table(config);
     let mut by_referrer_kind: HashMap<&str, Vec<&Reference>> = HashMap::new();
-    let table = table();
     for reference in &table {
         by_referrer_kind
-            .entry(reference.referrer.kind)
+            .entry(&reference.referrer.kind)
             .or_default()
             .push(reference);
     }
+    let any_kind = by_referrer_kind.get("").cloned().unwrap_or_default();
     for resource in resources.iter_mut() {
-        let Some(references) = by_referrer_kind.get(resource.object.kind()) else {
+        let of_kind = by_referrer_kind.get(resource.object.kind());
+        if of_kind.is_none() && any_kind.is_empty() {
             continue;
-        };
+        }
         let referrer = Referrer::of(resource);
+        let references = of_kind.into_iter().flatten().chain(&any_kind);
         for reference in references {
             if !reference.referrer.selects_object(&resource.object) {
                 continue;
@@ -464,7 +282,7 @@ pub fn fix(resources: &mut [Resource]) -> Result<()> {
             if let Some(problem) = failure {
                 return Err(Diagnostic::error(format!("name reference: {problem}"))
                     .on(&resource.object)
-                    .at(reference.path.join(".")));
+                    .at(reference.dotted_path()));
             }
         }
     }
@@ -506,7 +324,7 @@ fn update(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::identity::{add_prefix_suffix, set_namespace};
+    use crate::identity::{Affix, Namespace, add_affix, set_namespace};
     use argocd_wasm_sdk::Object;
     use serde_json::json;
 
@@ -519,8 +337,12 @@ mod tests {
 
     fn renamed(values: Vec<Value>) -> Vec<Resource> {
         let mut resources = resources(values);
-        add_prefix_suffix(&mut resources, "p-", "");
-        fix(&mut resources).unwrap();
+        add_affix(
+            &mut resources,
+            Affix::Prefix("p-"),
+            &Config::default().name_prefix,
+        );
+        fix(&mut resources, &Config::default()).unwrap();
         resources
     }
 
@@ -642,9 +464,20 @@ mod tests {
             meta("Role", "role"),
             meta("ClusterRole", "role"),
         ]);
-        set_namespace(&mut resources, "stage").unwrap();
-        add_prefix_suffix(&mut resources, "p-", "");
-        fix(&mut resources).unwrap();
+        let config = Config::default();
+        let settings = Namespace {
+            namespace: "stage",
+            specs: &config.namespace,
+            unset_only: false,
+            subjects: Default::default(),
+        };
+        set_namespace(&mut resources, &settings).unwrap();
+        add_affix(
+            &mut resources,
+            Affix::Prefix("p-"),
+            &Config::default().name_prefix,
+        );
+        fix(&mut resources, &Config::default()).unwrap();
         let binding = resources[0].object.as_map();
         assert_eq!(binding["roleRef"]["name"], "p-role");
         assert_eq!(
@@ -672,6 +505,30 @@ mod tests {
     }
 
     #[test]
+    fn configured_references_follow_renames() {
+        let certificate = json!({"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": {"name": "cert"},
+                                 "spec": {"issuerRef": {"kind": "Issuer", "name": "issuer"}}});
+        let issuer = json!({"apiVersion": "cert-manager.io/v1", "kind": "Issuer", "metadata": {"name": "issuer"}});
+        let custom = Config::from_documents(&[json!({"nameReference": [{"kind": "Issuer", "group": "cert-manager.io",
+            "fieldSpecs": [{"kind": "Certificate", "group": "cert-manager.io", "path": "spec/issuerRef/name"}]}]})])
+        .unwrap();
+        let mut config = Config::default();
+        let without = renamed(vec![certificate.clone(), issuer.clone()]);
+        assert_eq!(
+            without[0].object.as_map()["spec"]["issuerRef"]["name"],
+            "issuer"
+        );
+        config.merge(custom).unwrap();
+        let mut resources = resources(vec![certificate, issuer]);
+        add_affix(&mut resources, Affix::Prefix("p-"), &config.name_prefix);
+        fix(&mut resources, &config).unwrap();
+        assert_eq!(
+            resources[0].object.as_map()["spec"]["issuerRef"]["name"],
+            "p-issuer"
+        );
+    }
+
+    #[test]
     fn ambiguous_references_are_errors() {
         let mut resources = resources(vec![
             with(
@@ -682,9 +539,13 @@ mod tests {
             meta("ConfigMap", "cm"),
             meta("ConfigMap", "cm2"),
         ]);
-        add_prefix_suffix(&mut resources, "p-", "");
+        add_affix(
+            &mut resources,
+            Affix::Prefix("p-"),
+            &Config::default().name_prefix,
+        );
         resources[2].previous[0].name = "cm".to_owned();
-        let error = fix(&mut resources).unwrap_err();
+        let error = fix(&mut resources, &Config::default()).unwrap_err();
         assert!(
             error.message.contains("may refer to any of"),
             "{}",

@@ -63,7 +63,8 @@ pub fn by_identity(
         patch,
         metadata,
         &PatchOptions::default(),
-    ) {
+        field,
+    )? {
         resources.remove(index);
     }
     Ok(())
@@ -76,11 +77,21 @@ pub fn selected_strategic_merge(
     patch: &Map<String, Value>,
     selector: &Selector,
     options: &PatchOptions,
-) {
-    resources.retain_mut(|resource| {
-        !selector.matches(resource)
-            || strategic_merge(resource, patch, Metadata::Stringified, options)
-    });
+    field: &str,
+) -> Result<()> {
+    let mut index = 0;
+    while index < resources.len() {
+        let resource = &mut resources[index];
+        let kept = !selector.matches(resource)
+            || strategic_merge(resource, patch, Metadata::Stringified, options, field)?;
+        match kept {
+            true => index += 1,
+            false => {
+                resources.remove(index);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A JSON 6902 patch applies to every selected object; one that matches nothing does
@@ -110,7 +121,8 @@ fn strategic_merge(
     patch: &Map<String, Value>,
     metadata: Metadata,
     options: &PatchOptions,
-) -> bool {
+    field: &str,
+) -> Result<bool> {
     let object = &resource.object;
     let (api_version, kind, name) = (
         object.api_version().to_owned(),
@@ -118,6 +130,11 @@ fn strategic_merge(
         object.name().to_owned(),
     );
     let namespace = object.namespace().map(str::to_owned);
+    // kyaml merges a whole-object `$patch: replace` into a copy it then drops: the object
+    // stays as it was.
+    if patch.get("$patch").and_then(Value::as_str) == Some("replace") {
+        return Ok(true);
+    }
     if options.allow_name_change || options.allow_kind_change {
         resource.store_previous_id();
     }
@@ -127,12 +144,15 @@ fn strategic_merge(
         Metadata::AsWritten => patch.clone(),
     };
     patch.insert("apiVersion".to_owned(), Value::from(api_version));
+    let before = resource.object.reference();
     let document = Value::Object(std::mem::take(resource.object.as_map_mut()));
-    let Some(Value::Object(merged)) = merge(document, &Value::Object(patch), schema) else {
-        return false;
+    let merged = merge(document, &Value::Object(patch), schema)
+        .map_err(|problem| Diagnostic::error(problem).on(before).at(field))?;
+    let Some(Value::Object(merged)) = merged else {
+        return Ok(false);
     };
     if merged.is_empty() {
-        return false;
+        return Ok(false);
     }
     *resource.object.as_map_mut() = merged;
     if !options.allow_kind_change {
@@ -145,7 +165,7 @@ fn strategic_merge(
         resource.set_name(&name);
     }
     resource.set_namespace(namespace.as_deref());
-    true
+    Ok(true)
 }
 
 fn stringify_metadata(patch: &Map<String, Value>) -> Map<String, Value> {
@@ -173,7 +193,6 @@ fn stringify_metadata(patch: &Map<String, Value>) -> Map<String, Value> {
 mod tests {
     use super::*;
     use crate::config::Target;
-    use crate::identity::add_prefix_suffix;
     use argocd_wasm_sdk::Object;
     use serde_json::json;
 
@@ -200,7 +219,9 @@ mod tests {
     #[test]
     fn patches_by_identity_including_earlier_names() {
         let mut resources = resources();
-        add_prefix_suffix(&mut resources, "p-", "");
+        // A namePrefix renamed the Deployment.
+        resources[0].store_previous_id();
+        resources[0].set_name("p-web");
         let patch = map(
             json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}, "spec": {"replicas": 3}}),
         );
@@ -273,7 +294,9 @@ mod tests {
             &patch,
             &selector(json!({"kind": "Deployment"})),
             &PatchOptions::default(),
-        );
+            "patches[0]",
+        )
+        .unwrap();
         let object = &kept[0].object;
         assert_eq!(
             (object.kind(), object.name(), object.namespace()),
@@ -292,12 +315,33 @@ mod tests {
             &patch,
             &selector(json!({"name": "web"})),
             &options,
-        );
+            "patches[0]",
+        )
+        .unwrap();
         assert_eq!(
             (renamed[0].object.kind(), renamed[0].object.name()),
             ("Other", "renamed")
         );
         assert_eq!(renamed[0].original().name, "web");
+    }
+
+    #[test]
+    fn mismatched_node_kinds_fail_like_kyaml() {
+        let patch = map(json!({"spec": {"replicas": {"a": 1}}}));
+        let error = selected_strategic_merge(
+            &mut resources(),
+            &patch,
+            &selector(json!({"kind": "Deployment"})),
+            &PatchOptions::default(),
+            "patches[2]",
+        )
+        .unwrap_err();
+        assert_eq!(error.field.as_deref(), Some("patches[2]"));
+        assert!(
+            error.message.contains("a map at `spec.replicas` where the object has a scalar"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]

@@ -1,16 +1,12 @@
-//! An object with the names it had before: kustomize finds patch targets, replica targets and
-//! name references by any earlier name, kind and namespace of an object, across all levels of
-//! a kustomization tree. Between levels the history travels in kustomize's own internal
-//! annotations, which the host strips from the final output as `kustomize build` does.
+//! An object with the identities it had before: kustomize finds patch targets, replica
+//! targets and name references by any earlier name, kind and namespace of an object, across
+//! all levels of a kustomization tree. The whole tree is built in one call, so the history
+//! stays in memory.
 
 use argocd_wasm_sdk::Object;
 use serde_json::{Map, Value};
 
 use crate::kinds::{is_cluster_scoped, version_of};
-
-pub const PREVIOUS_NAMES: &str = "internal.config.kubernetes.io/previousNames";
-pub const PREVIOUS_KINDS: &str = "internal.config.kubernetes.io/previousKinds";
-pub const PREVIOUS_NAMESPACES: &str = "internal.config.kubernetes.io/previousNamespaces";
 
 /// The namespace kustomize compares: `default` for a namespaced object without one, empty
 /// for cluster-scoped kinds.
@@ -36,33 +32,62 @@ pub struct Resource {
     pub object: Object,
     /// Earlier identities, oldest first.
     pub previous: Vec<Id>,
+    /// A generated ConfigMap or Secret whose name gets kustomize's content hash suffix when
+    /// the build is done (kustomize's `needs-hash` build annotation).
+    pub needs_hash: bool,
+    /// The `vars` whose `objref` names this object (kustomize's refVarNames).
+    pub var_names: Vec<String>,
+    /// Where the object came from, for `buildMetadata: [originAnnotations]`.
+    pub origin: Option<Origin>,
+    /// The name prefixes and suffixes added to it: name references prefer a candidate
+    /// renamed like the referrer.
+    pub renames: Renames,
+}
+
+/// The name prefixes and suffixes added to an object, innermost first (kustomize's
+/// prefixes/suffixes build annotations).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Renames {
+    pub prefixes: Vec<String>,
+    pub suffixes: Vec<String>,
+}
+
+impl Renames {
+    /// kustomize's `PrefixesSuffixesEquals`: the shorter list of prefixes ends the longer
+    /// one, likewise suffixes; with `allow_empty`, an empty list matches anything.
+    pub fn alike(&self, other: &Renames, allow_empty: bool) -> bool {
+        let matches = |a: &[String], b: &[String]| {
+            (allow_empty && (a.is_empty() || b.is_empty())) || same_ending(a, b)
+        };
+        matches(&self.prefixes, &other.prefixes) && matches(&self.suffixes, &other.suffixes)
+    }
+}
+
+/// Where an object came from (kustomize's `resource.Origin`); paths relative to the
+/// repository.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Origin {
+    /// Read from this file.
+    File(String),
+    /// Made by a generator configured in this kustomization file.
+    Generated { kustomization: String, kind: String },
 }
 
 impl Resource {
-    /// Wraps an input object, taking its history out of the annotations.
-    pub fn new(mut object: Object) -> Self {
-        let previous = take_history(&mut object);
-        Self { object, previous }
+    /// An object as loaded, with no history.
+    pub fn new(object: Object) -> Self {
+        Self {
+            object,
+            previous: Vec::new(),
+            needs_hash: false,
+            var_names: Vec::new(),
+            origin: None,
+            renames: Renames::default(),
+        }
     }
 
-    /// The object with its history written back into the annotations.
-    pub fn into_object(mut self) -> Object {
-        if !self.previous.is_empty() {
-            let column = |field: fn(&Id) -> &str| {
-                let values: Vec<&str> = self.previous.iter().map(field).collect();
-                Value::from(values.join(","))
-            };
-            let history = [
-                (PREVIOUS_NAMES, column(|id| &id.name)),
-                (PREVIOUS_KINDS, column(|id| &id.kind)),
-                (PREVIOUS_NAMESPACES, column(|id| &id.namespace)),
-            ];
-            if let Some(annotations) = annotations_mut(&mut self.object) {
-                for (key, value) in history {
-                    annotations.insert(key.to_owned(), value);
-                }
-            }
-        }
+    /// The object, as the build outputs it.
+    pub fn into_object(self) -> Object {
         self.object
     }
 
@@ -124,6 +149,15 @@ impl Resource {
     }
 }
 
+/// Whether the shorter list is the end of the longer (kustomize's `SameEndingSubSlice`).
+fn same_ending(a: &[String], b: &[String]) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if short.is_empty() {
+        return long.is_empty();
+    }
+    long.ends_with(short)
+}
+
 fn set_meta(object: &mut Object, key: &str, value: Value) {
     let metadata = object
         .as_map_mut()
@@ -134,75 +168,24 @@ fn set_meta(object: &mut Object, key: &str, value: Value) {
     }
 }
 
-fn annotations_mut(object: &mut Object) -> Option<&mut Map<String, Value>> {
-    let metadata = object
-        .as_map_mut()
-        .entry("metadata")
-        .or_insert_with(|| Value::Object(Map::new()));
-    let annotations = metadata
-        .as_object_mut()?
-        .entry("annotations")
-        .or_insert_with(|| Value::Object(Map::new()));
-    annotations.as_object_mut()
-}
-
-/// Removes the history annotations (and the annotations map, when they were all it held) and
-/// returns the identities they record.
-fn take_history(object: &mut Object) -> Vec<Id> {
-    let Some(Value::Object(metadata)) = object.as_map_mut().get_mut("metadata") else {
-        return Vec::new();
-    };
-    let Some(Value::Object(annotations)) = metadata.get_mut("annotations") else {
-        return Vec::new();
-    };
-    let mut column = |key: &str| match annotations.remove(key) {
-        Some(Value::String(text)) => text.split(',').map(str::to_owned).collect(),
-        _ => Vec::new(),
-    };
-    let names: Vec<String> = column(PREVIOUS_NAMES);
-    let kinds: Vec<String> = column(PREVIOUS_KINDS);
-    let namespaces: Vec<String> = column(PREVIOUS_NAMESPACES);
-    if names.is_empty() {
-        return Vec::new();
-    }
-    if annotations.is_empty() {
-        metadata.remove("annotations");
-    }
-    names
-        .into_iter()
-        .zip(kinds)
-        .zip(namespaces)
-        .map(|((name, kind), namespace)| Id {
-            kind,
-            name,
-            namespace,
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+
+    fn renamed(prefixes: &[&str]) -> Renames {
+        Renames {
+            prefixes: prefixes.iter().map(|p| p.to_string()).collect(),
+            suffixes: Vec::new(),
+        }
+    }
 
     #[test]
-    fn history_round_trips_through_annotations() {
-        let object = Object::from_value(json!({
-            "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "p-cm"}
-        }))
-        .unwrap();
-        let mut resource = Resource::new(object.clone());
-        assert_eq!(resource.original().name, "p-cm");
-        resource.store_previous_id();
-        resource.set_name("q-p-cm");
-        let written = resource.into_object();
-        assert_eq!(written.annotation(PREVIOUS_NAMES), Some("p-cm"));
-        assert_eq!(written.annotation(PREVIOUS_NAMESPACES), Some("default"));
-
-        let read = Resource::new(written);
-        assert_eq!(read.object.name(), "q-p-cm");
-        assert!(read.object.get("metadata.annotations").unwrap().is_none());
-        assert_eq!(read.original().name, "p-cm");
-        assert_eq!(read.ids().count(), 2);
+    fn renames_alike_compare_the_ends_of_the_prefix_lists() {
+        let (a, ba, b, none) = (renamed(&["a"]), renamed(&["b", "a"]), renamed(&["b"]), renamed(&[]));
+        assert!(a.alike(&ba, false));
+        assert!(!b.alike(&ba, false));
+        assert!(!none.alike(&a, false));
+        assert!(none.alike(&a, true));
+        assert!(none.alike(&none, false));
     }
 }

@@ -4,9 +4,14 @@
 //!   `$patch: replace` replaces it;
 //! - lists of built-in kinds merge by the schema's keys (containers by name, container ports by
 //!   containerPort + protocol, …): the patch's items come first, in patch order, merged with
-//!   the matching items of the object, then the object's other items; `$patch: delete` in an
-//!   item removes it, a `{$patch: replace}` item replaces the whole list;
-//! - every other list, and every list of a custom resource, is replaced;
+//!   the matching items of the object, then the object's other items;
+//! - list directives are kyaml's: the first item holding `$patch` is a directive for the whole
+//!   list only when `$patch` is its one key (`delete` removes the list, `replace` replaces it,
+//!   `merge` merges as usual); an item with its keys and `$patch: delete` removes the matching
+//!   item; an item with `$patch: replace` adds itself when the object has no matching item and
+//!   leaves a matching item as it was (kyaml merges into a copy it then drops);
+//! - every other list, and every list of a custom resource, is replaced by the patch's list as
+//!   written, directives included;
 //! - `$retainKeys`, `$setElementOrder/…` and `$deleteFromPrimitiveList/…` are not directives
 //!   to kustomize: they stay in the output as ordinary keys.
 
@@ -76,8 +81,12 @@ enum ListMerge {
     Replace,
 }
 
+/// What a merge gives: `None` when the patch removed the value; an error names the field
+/// where kyaml fails (a map patched with a list, an unknown `$patch`).
+pub type Merged = Result<Option<Value>, String>;
+
 /// Merges `patch` into `dest`. `None` means the patch removed the whole value.
-pub fn merge(dest: Value, patch: &Value, schema: Schema) -> Option<Value> {
+pub fn merge(dest: Value, patch: &Value, schema: Schema) -> Merged {
     merge_at(Some(dest), patch, schema, &mut Vec::new())
 }
 
@@ -86,15 +95,39 @@ fn merge_at<'p>(
     patch: &'p Value,
     schema: Schema,
     path: &mut Vec<&'p str>,
-) -> Option<Value> {
+) -> Merged {
     match (dest, patch) {
-        (_, Value::Null) => None,
+        (_, Value::Null) => Ok(None),
         (Some(Value::Object(dest)), Value::Object(patch)) => merge_maps(dest, patch, schema, path),
         (Some(Value::Array(dest)), Value::Array(patch)) => {
-            Some(Value::Array(merge_lists(dest, patch, schema, path)))
+            Ok(merge_lists(dest, patch, schema, path)?.map(Value::Array))
+        }
+        (Some(dest), patch) if !dest.is_null() && node_kind(&dest) != node_kind(patch) => {
+            Err(format!(
+                "the patch has {} at `{}` where the object has {}",
+                node_kind(patch),
+                path.join("."),
+                node_kind(&dest)
+            ))
         }
         (_, patch) => fresh(patch, schema, path),
     }
+}
+
+/// kyaml refuses to merge values of different YAML node kinds.
+fn node_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Object(_) => "a map",
+        Value::Array(_) => "a list",
+        _ => "a scalar",
+    }
+}
+
+fn unknown_directive(directive: &str, path: &[&str]) -> String {
+    format!(
+        "unknown strategic merge directive `$patch: {directive}` at `{}`",
+        path.join(".")
+    )
 }
 
 fn directive(map: &Map<String, Value>) -> Option<&str> {
@@ -106,16 +139,17 @@ fn merge_maps<'p>(
     patch: &'p Map<String, Value>,
     schema: Schema,
     path: &mut Vec<&'p str>,
-) -> Option<Value> {
+) -> Merged {
     match directive(patch) {
-        Some("delete") => return None,
+        Some("delete") => return Ok(None),
         Some("replace") => return fresh_map(patch, schema, path),
-        _ => {}
+        None | Some("merge") => {}
+        Some(other) => return Err(unknown_directive(other, path)),
     }
     for (key, value) in patch.iter().filter(|(key, _)| *key != DIRECTIVE) {
         path.push(key);
         // Take the value out but leave its slot, so the object's keys keep their order.
-        let merged = merge_at(dest.get_mut(key).map(Value::take), value, schema, path);
+        let merged = merge_at(dest.get_mut(key).map(Value::take), value, schema, path)?;
         match merged {
             Some(merged) => {
                 dest.insert(key.clone(), merged);
@@ -126,17 +160,17 @@ fn merge_maps<'p>(
         }
         path.pop();
     }
-    Some(Value::Object(dest))
+    Ok(Some(Value::Object(dest)))
 }
 
 /// A patch value where the object has nothing to merge with: the patch itself, without its
 /// nulls and directives, its lists merged as if into an empty list.
-fn fresh<'p>(patch: &'p Value, schema: Schema, path: &mut Vec<&'p str>) -> Option<Value> {
+fn fresh<'p>(patch: &'p Value, schema: Schema, path: &mut Vec<&'p str>) -> Merged {
     match patch {
-        Value::Null => None,
+        Value::Null => Ok(None),
         Value::Object(map) => fresh_map(map, schema, path),
-        Value::Array(items) => Some(Value::Array(merge_lists(Vec::new(), items, schema, path))),
-        scalar => Some(scalar.clone()),
+        Value::Array(items) => Ok(merge_lists(Vec::new(), items, schema, path)?.map(Value::Array)),
+        scalar => Ok(Some(scalar.clone())),
     }
 }
 
@@ -144,34 +178,51 @@ fn fresh_map<'p>(
     patch: &'p Map<String, Value>,
     schema: Schema,
     path: &mut Vec<&'p str>,
-) -> Option<Value> {
+) -> Merged {
+    // kyaml ignores an unknown directive on a map the object lacks: it stays as a key.
+    let known = matches!(directive(patch), Some("delete" | "replace" | "merge"));
     if directive(patch) == Some("delete") {
-        return None;
+        return Ok(None);
     }
     let mut map = Map::new();
-    for (key, value) in patch.iter().filter(|(key, _)| *key != DIRECTIVE) {
+    for (key, value) in patch.iter().filter(|(key, _)| !known || *key != DIRECTIVE) {
         path.push(key);
-        if let Some(value) = fresh(value, schema, path) {
+        if let Some(value) = fresh(value, schema, path)? {
             map.insert(key.clone(), value);
         }
         path.pop();
     }
-    Some(Value::Object(map))
+    Ok(Some(Value::Object(map)))
 }
 
+/// The directive of an item whose only key is `$patch`.
+fn lone_directive(item: &Value) -> Option<&str> {
+    item.as_object()
+        .filter(|map| map.len() == 1)
+        .and_then(directive)
+}
+
+fn item_directive(item: &Value) -> Option<&str> {
+    item.as_object().and_then(directive)
+}
+
+/// Merges the patch's list into the object's. `None` means the patch removed the list.
 fn merge_lists<'p>(
     dest: Vec<Value>,
     patch: &'p [Value],
     schema: Schema,
     path: &mut Vec<&'p str>,
-) -> Vec<Value> {
+) -> Result<Option<Vec<Value>>, String> {
     match schema.list(path) {
-        ListMerge::Keys(_) if is_replace_list(patch) => patch
-            .iter()
-            .filter(|item| !is_replace_item(item))
-            .filter_map(|item| fresh(item, schema, path))
-            .collect(),
-        ListMerge::Keys(keys) => merge_keyed(dest, patch, keys, schema, path),
+        ListMerge::Keys(keys) => {
+            let (directive, patch) = list_directive(patch);
+            match directive {
+                Some("delete") => Ok(None),
+                Some("replace") => Ok(Some(merge_keyed(Vec::new(), &patch, keys, schema, path)?)),
+                None | Some("merge") => Ok(Some(merge_keyed(dest, &patch, keys, schema, path)?)),
+                Some(other) => Err(unknown_directive(other, path)),
+            }
+        }
         ListMerge::Set => {
             let mut union: Vec<Value> = Vec::new();
             for item in patch.iter().chain(&dest) {
@@ -179,104 +230,243 @@ fn merge_lists<'p>(
                     union.push(item.clone());
                 }
             }
-            union
+            Ok(Some(union))
         }
-        ListMerge::Replace => patch.to_vec(),
+        ListMerge::Replace => Ok(Some(patch.to_vec())),
     }
 }
 
-fn is_replace_item(item: &Value) -> bool {
-    item.as_object()
-        .is_some_and(|map| directive(map) == Some("replace"))
+/// kyaml's list directive: the first item holding `$patch` directs the whole list when
+/// `$patch` is its only key; such directive items are then dropped from the patch.
+fn list_directive(patch: &[Value]) -> (Option<&str>, Vec<&Value>) {
+    let whole = patch
+        .iter()
+        .find(|item| item.get(DIRECTIVE).is_some())
+        .and_then(lone_directive);
+    let items = patch
+        .iter()
+        .filter(|item| whole.is_none() || lone_directive(item) != whole)
+        .collect();
+    (whole, items)
 }
-
-fn is_replace_list(patch: &[Value]) -> bool {
-    patch.iter().any(is_replace_item)
+/// A field's scalar text as kyaml compares it; `None` when the field is missing.
+fn field_text(item: &Value, key: &str) -> Option<String> {
+    match item.get(key)? {
+        Value::String(text) => Some(text.clone()),
+        Value::Null => Some(String::new()),
+        other => Some(other.to_string()),
+    }
 }
 
 /// One item's values of the merge keys; a missing key reads as empty.
 fn key_values(item: &Value, keys: &[&str]) -> Vec<String> {
     keys.iter()
-        .map(|key| match item.get(*key) {
-            Some(Value::String(text)) => text.clone(),
-            Some(Value::Null) | None => String::new(),
-            Some(other) => other.to_string(),
-        })
+        .map(|key| field_text(item, key).unwrap_or_default())
         .collect()
 }
 
-/// The keys and values to match items by: the non-empty ones, or all when every value is
-/// empty (kyaml matches a port without protocol by its number alone).
-fn match_pairs<'k>(keys: &[&'k str], values: &[String]) -> Vec<(&'k str, String)> {
-    let pairs: Vec<(&str, String)> = keys
-        .iter()
-        .zip(values)
-        .filter(|(_, value)| !value.is_empty())
-        .map(|(key, value)| (*key, value.clone()))
-        .collect();
-    match pairs.is_empty() {
-        true => keys.iter().map(|key| (*key, String::new())).collect(),
-        false => pairs,
+/// kyaml's `mergeValues`: two tuples that share a value and differ only where one is empty
+/// (a port with and one without protocol) become the same, filled-in tuple.
+fn merge_values(tuples: &mut [Vec<String>]) {
+    for i in 0..tuples.len() {
+        let first = tuples[i].clone();
+        for j in 0..tuples.len() {
+            if let Some(merged) = matching_tuple(&first, &tuples[j]) {
+                tuples[i] = merged.clone();
+                tuples[j] = merged;
+            }
+        }
     }
 }
 
-fn item_matches(item: &Value, pairs: &[(&str, String)]) -> bool {
-    pairs
-        .iter()
-        .all(|(key, value)| key_values(item, &[key])[0] == *value)
+fn matching_tuple(a: &[String], b: &[String]) -> Option<Vec<String>> {
+    let mut common = false;
+    let mut merged = Vec::with_capacity(a.len());
+    for (x, y) in a.iter().zip(b) {
+        if x == y {
+            common = true;
+            merged.push(x.clone());
+        } else if !x.is_empty() && !y.is_empty() {
+            return None;
+        } else {
+            merged.push(if x.is_empty() { y.clone() } else { x.clone() });
+        }
+    }
+    common.then_some(merged)
 }
 
-/// kyaml's associative merge: one result item per distinct key tuple, tuples taken from the
-/// patch's items and then the object's. Each result merges the object's original item with
-/// the patch's item for that tuple, and replaces an earlier result with the same keys.
+/// kyaml's `validateKeys`: the keys some tuple has a value for (all keys when none has), and
+/// this tuple's values of them.
+fn valid_pairs<'k>(
+    tuples: &[Vec<String>],
+    tuple: &[String],
+    keys: &[&'k str],
+) -> (Vec<&'k str>, Vec<String>) {
+    let used: Vec<bool> = (0..keys.len())
+        .map(|i| tuples.iter().any(|t| !t[i].is_empty()))
+        .collect();
+    if !used.contains(&true) {
+        return (keys.to_vec(), tuple.to_vec());
+    }
+    let pick = |i: usize| used[i];
+    let valid_keys = (0..keys.len()).filter(|i| pick(*i)).map(|i| keys[i]).collect();
+    let valid_values = (0..keys.len())
+        .filter(|i| pick(*i))
+        .map(|i| tuple[i].clone())
+        .collect();
+    (valid_keys, valid_values)
+}
+
+/// kyaml's element lookup: the first map item whose key fields all exist with these values.
+fn find_item<'v>(
+    items: impl IntoIterator<Item = &'v Value>,
+    keys: &[&str],
+    values: &[String],
+) -> Option<usize> {
+    items.into_iter().position(|item| {
+        item.is_object()
+            && keys
+                .iter()
+                .zip(values)
+                .all(|(key, value)| field_text(item, key).as_ref() == Some(value))
+    })
+}
+
+/// kyaml's `ElementSetter`: drops null and empty-map items, then replaces the items whose
+/// first `values.len()` key fields match (an empty value matches any) with `element`, or
+/// removes them when there is no element; appends the element when nothing matched.
+fn set_element(items: &mut Vec<Value>, element: Option<&Value>, keys: &[&str], values: &[String]) {
+    let mapping_setter = keys.first().is_some_and(|k| !k.is_empty())
+        && values.first().is_some_and(|v| !v.is_empty());
+    let mut found_any = false;
+    let mut kept = Vec::with_capacity(items.len() + 1);
+    for item in items.drain(..) {
+        if item.is_null() || item.as_object().is_some_and(Map::is_empty) {
+            continue;
+        }
+        if !item.is_object() && mapping_setter {
+            kept.push(item);
+            continue;
+        }
+        let matches = !values.is_empty()
+            && keys.iter().zip(values).all(|(key, value)| match field_text(&item, key) {
+                Some(text) => value.is_empty() || text == *value,
+                None => false,
+            });
+        if !matches {
+            if !values.is_empty() {
+                kept.push(item);
+            }
+            continue;
+        }
+        found_any = true;
+        if let Some(element) = element {
+            kept.push(element.clone());
+        }
+    }
+    if let Some(element) = element.filter(|_| !found_any) {
+        kept.push(element.clone());
+    }
+    *items = kept;
+}
+
+/// kyaml's associative merge with patch items prepended (`walkAssociativeSequence`): one
+/// pass over the distinct key tuples of the patch's and then the object's items merges or
+/// deletes items; then the object's items (merged in place) are set into the result, which
+/// moves them behind the patch's new items when the list has several merge keys.
 fn merge_keyed<'p>(
     dest: Vec<Value>,
-    patch: &'p [Value],
+    patch: &[&'p Value],
     keys: &[&str],
     schema: Schema,
     path: &mut Vec<&'p str>,
-) -> Vec<Value> {
+) -> Result<Vec<Value>, String> {
     let mut tuples: Vec<Vec<String>> = Vec::new();
-    for item in patch.iter().chain(&dest) {
+    for item in patch.iter().copied().chain(&dest) {
         let tuple = key_values(item, keys);
         if !tuples.contains(&tuple) {
             tuples.push(tuple);
         }
     }
-    let mut result: Vec<Value> = Vec::new();
-    for tuple in tuples {
-        let pairs = match_pairs(keys, &tuple);
-        let original = dest.iter().find(|item| item_matches(item, &pairs));
-        let patched = patch.iter().find(|item| item_matches(item, &pairs));
-        let merged = match (original, patched) {
-            (Some(original), Some(patched)) => {
-                merge_at(Some(original.clone()), patched, schema, path)
-            }
-            (Some(original), None) => Some(original.clone()),
-            (None, Some(patched)) => fresh(patched, schema, path),
+    if keys.len() > 1 {
+        merge_values(&mut tuples);
+    }
+    let mut dest = dest;
+    let mut added: Vec<Value> = Vec::new();
+    for tuple in &tuples {
+        let (valid_keys, valid_values) = valid_pairs(&tuples, tuple, keys);
+        let (lookup_keys, lookup_values) = valid_pairs(std::slice::from_ref(tuple), tuple, keys);
+        let original = find_item(&dest, &lookup_keys, &lookup_values);
+        let patched = find_item(patch.iter().copied(), &lookup_keys, &lookup_values).map(|i| patch[i]);
+        // kyaml merges into the object's item in place, except for a replacing item, which
+        // it merges into a copy.
+        let in_place = original.filter(|_| patched.and_then(item_directive) != Some("replace"));
+        let mut merged = match (original, patched) {
+            (Some(i), Some(patched)) => merge_at(Some(dest[i].clone()), patched, schema, path)?,
+            (Some(i), None) => Some(dest[i].clone()),
+            (None, Some(patched)) => fresh(patched, schema, path)?,
             (None, None) => None,
         };
-        let Some(mut merged) = merged else {
-            continue;
-        };
-        if let Value::Object(map) = &mut merged {
-            for (key, value) in &pairs {
-                map.entry(key.to_string())
-                    .or_insert_with(|| Value::from(value.as_str()));
+        if let Some(Value::Object(map)) = &mut merged {
+            for (key, value) in valid_keys.iter().zip(&valid_values) {
+                if !map.contains_key(*key) && !value.is_empty() {
+                    map.insert(key.to_string(), Value::from(value.as_str()));
+                }
             }
         }
-        match result.iter_mut().find(|item| item_matches(item, &pairs)) {
-            Some(slot) => *slot = merged,
-            None => result.push(merged),
+        if let (Some(i), Some(merged)) = (in_place, &merged) {
+            dest[i] = merged.clone();
+        }
+        match merged {
+            Some(merged) if !merged.as_object().is_some_and(Map::is_empty) => {
+                set_element(&mut added, Some(&merged), &valid_keys, &valid_values)
+            }
+            _ => set_element(&mut dest, None, &valid_keys, &valid_values),
         }
     }
-    result
+    // Every tuple has a value for the same keys, so any tuple gives them.
+    let final_keys = match tuples.first() {
+        Some(tuple) => valid_pairs(&tuples, tuple, keys).0,
+        None => return Ok(dest),
+    };
+    for item in dest {
+        let mut values = Vec::new();
+        for key in &final_keys {
+            match field_text(&item, key) {
+                Some(text) => values.push(text),
+                None => added.push(item.clone()),
+            }
+        }
+        if final_keys.len() > 1 {
+            set_element(&mut added, None, &final_keys, &values);
+        }
+        set_element(&mut added, Some(&item), &final_keys, &values);
+    }
+    Ok(added)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The merge of a patch kyaml accepts.
+    fn merge(dest: Value, patch: &Value, schema: Schema) -> Option<Value> {
+        super::merge(dest, patch, schema).unwrap()
+    }
+
+    #[test]
+    fn kyaml_errors_name_the_field() {
+        let error = super::merge(json!({"spec": {"m": {"k": "v"}}}), &json!({"spec": {"m": "x"}}), built_in("Pod"));
+        assert_eq!(error.unwrap_err(), "the patch has a scalar at `spec.m` where the object has a map");
+        let unknown = super::merge(json!({"spec": {"m": {}}}), &json!({"spec": {"m": {"$patch": "drop"}}}), built_in("Pod"));
+        assert_eq!(unknown.unwrap_err(), "unknown strategic merge directive `$patch: drop` at `spec.m`");
+        let list = super::merge(pod(json!([{"name": "a"}])), &pod(json!([{"$patch": "drop"}])), built_in("Pod"));
+        assert!(list.unwrap_err().contains("`$patch: drop` at `spec.containers`"));
+        // A map the object lacks keeps an unknown directive as a key, as kyaml does.
+        let kept = merge(json!({}), &json!({"spec": {"$patch": "drop", "a": 1}}), built_in("Pod"));
+        assert_eq!(kept, Some(json!({"spec": {"$patch": "drop", "a": 1}})));
+    }
 
     fn built_in(kind: &str) -> Schema {
         Schema::new(true, kind)
@@ -328,6 +518,87 @@ mod tests {
                 {"name": "app", "image": "a", "args": ["y"]},
                 {"name": "side", "image": "s"}
             ])
+        );
+    }
+
+    fn volumes(items: Value) -> Value {
+        json!({"spec": {"volumes": items}})
+    }
+
+    #[test]
+    fn lone_list_directives_delete_merge_or_replace_the_list() {
+        // Expectations from `kubectl kustomize` (tests/conformance/strategic-merge/list-*).
+        let dest = volumes(json!([{"name": "data", "emptyDir": {}}, {"name": "config"}]));
+        let deleted = merge(dest.clone(), &volumes(json!([{"$patch": "delete"}])), built_in("Pod"));
+        assert_eq!(deleted, Some(json!({"spec": {}})));
+        let merged = merge(
+            dest.clone(),
+            &volumes(json!([{"$patch": "merge"}, {"name": "config", "secret": {}}])),
+            built_in("Pod"),
+        );
+        assert_eq!(
+            merged.unwrap()["spec"]["volumes"],
+            json!([{"name": "config", "secret": {}}, {"name": "data", "emptyDir": {}}])
+        );
+        // `$patch` with other keys is not a list directive: the item is merged by its key.
+        let item = merge(
+            dest,
+            &volumes(json!([{"name": "config", "$patch": "delete", "x": 1}])),
+            built_in("Pod"),
+        );
+        assert_eq!(item.unwrap()["spec"]["volumes"], json!([{"name": "data", "emptyDir": {}}]));
+    }
+
+    #[test]
+    fn a_replacing_item_keeps_a_matching_item_as_it_was() {
+        // kyaml merges a replacing item into a copy it drops (list-item-replace).
+        let dest = volumes(json!([{"name": "data", "emptyDir": {}}, {"name": "config", "configMap": {"name": "cfg"}}]));
+        let patch = volumes(json!([
+            {"name": "config", "$patch": "replace", "secret": {"secretName": "s"}},
+            {"name": "fresh", "$patch": "replace", "emptyDir": {}}
+        ]));
+        assert_eq!(
+            merge(dest, &patch, built_in("Pod")).unwrap()["spec"]["volumes"],
+            json!([
+                {"name": "config", "configMap": {"name": "cfg"}},
+                {"name": "fresh", "emptyDir": {}},
+                {"name": "data", "emptyDir": {}}
+            ])
+        );
+        let object = json!({"spec": {"replicas": 1}});
+        let whole = json!({"$patch": "replace", "spec": {"replicas": 5}});
+        assert_eq!(merge(object, &whole, built_in("Deployment")), Some(json!({"spec": {"replicas": 5}})),
+            "merge replaces; patches::strategic_merge keeps the object as kyaml does");
+    }
+
+    #[test]
+    fn lists_with_several_keys_put_the_objects_items_last() {
+        // container-ports: the patch's new port first, then the object's ports in order.
+        let dest = pod(json!([{"name": "c", "ports": [
+            {"containerPort": 53, "protocol": "TCP", "name": "dns-tcp"},
+            {"containerPort": 53, "protocol": "UDP"}
+        ]}]));
+        let patch = pod(json!([{"name": "c", "ports": [
+            {"containerPort": 53, "protocol": "UDP", "name": "dns-udp"},
+            {"containerPort": 9090, "name": "metrics"}
+        ]}]));
+        assert_eq!(
+            merge(dest, &patch, built_in("Pod")).unwrap()["spec"]["containers"][0]["ports"],
+            json!([
+                {"containerPort": 9090, "name": "metrics"},
+                {"containerPort": 53, "protocol": "TCP", "name": "dns-tcp"},
+                {"containerPort": 53, "protocol": "UDP", "name": "dns-udp"}
+            ])
+        );
+    }
+
+    #[test]
+    fn atomic_lists_keep_directives_as_data() {
+        let dest = json!({"spec": {"tolerations": [{"key": "a"}]}});
+        let patch = json!({"spec": {"tolerations": [{"key": "b", "$patch": "delete"}]}});
+        assert_eq!(
+            merge(dest, &patch, built_in("Pod")).unwrap()["spec"]["tolerations"],
+            json!([{"key": "b", "$patch": "delete"}])
         );
     }
 

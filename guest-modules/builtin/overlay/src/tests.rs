@@ -1,7 +1,8 @@
-//! The module end to end: its description, config errors, and history between levels.
+//! The module end to end: a loaded tree in, kustomize's output out.
 
 use super::*;
 use argocd_wasm_sdk::testing::TestRun;
+use serde_json::{Value, json};
 
 fn deployment() -> Value {
     json!({
@@ -16,63 +17,51 @@ fn config_map() -> Value {
     json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm"}})
 }
 
+/// A tree node: its kustomization, resources and files.
+fn tree(file: &str, kustomization: Value, resources: Value, files: Value) -> Value {
+    json!({"file": file, "kustomization": kustomization, "resources": resources, "files": files})
+}
+
+fn objects(path: &str, objects: Vec<Value>) -> Value {
+    json!({"objects": {"path": path, "objects": objects}})
+}
+
+fn build(config: Value) -> Result<Vec<Value>, Vec<Diagnostic>> {
+    TestRun::new()
+        .config(config)
+        .run::<Overlay>(Vec::new())
+        .map(|out| out.objects)
+}
+
 #[test]
 fn reads_every_kind_including_secrets() {
     assert_eq!(Overlay::info().reads_kinds, ["*"]);
 }
 
 #[test]
-fn rejects_unknown_fields_and_bad_targets_at_load() {
-    let unknown = TestRun::new()
-        .config(json!({"configMapGenerator": []}))
-        .validate::<Overlay>();
-    assert!(unknown[0].message.contains("unknown field"), "{unknown:?}");
-
-    let bad = TestRun::new()
-        .config(json!({
-            "patches": [{"patch": [], "target": {"name": "("}}],
-            "patchesJson6902": [{"patch": [], "target": {"labelSelector": "a in"}}],
-            "images": [{"name": "bad name"}]
-        }))
-        .validate::<Overlay>();
-    let fields: Vec<_> = bad.iter().map(|d| d.field.clone().unwrap()).collect();
-    assert_eq!(
-        fields,
-        [
-            "with.images[0]",
-            "with.patches[0].target.name",
-            "with.patchesJson6902[0].target.labelSelector"
-        ]
-    );
-}
-
-#[test]
-fn a_json6902_patch_needs_a_target() {
-    let errors = TestRun::new()
-        .config(json!({"patches": [{"patch": [{"op": "remove", "path": "/spec"}]}]}))
-        .run::<Overlay>(vec![deployment()])
-        .unwrap_err();
-    assert_eq!(errors[0].field.as_deref(), Some("with.patches[0].target"));
-}
-
-#[test]
-fn applies_transforms_in_kustomize_order() {
+fn applies_transforms_in_kustomize_order_and_sorts_the_output() {
     // The patch runs before the prefix (so it names `web`), the JSON patch after it (so its
-    // target names `p-web`), images last.
-    let out = TestRun::new()
-        .config(json!({
+    // target names `p-web`), images last; ConfigMaps sort before Deployments.
+    let out = build(tree(
+        "app/kustomization.yaml",
+        json!({
             "namePrefix": "p-",
             "namespace": "stage",
-            "patches": [{"patch": {"apiVersion": "apps/v1", "kind": "Deployment",
-                                   "metadata": {"name": "web"}, "spec": {"replicas": 2}}}],
-            "patchesJson6902": [{"target": {"name": "p-web"},
-                                 "patch": [{"op": "add", "path": "/spec/paused", "value": true}]}],
+            "patches": [{"path": "replicas.yaml"}],
+            "patchesJson6902": [{"target": {"name": "p-web"}, "path": "paused.yaml"}],
             "replicas": [{"name": "web", "count": 3}],
             "images": [{"name": "magento", "newTag": "2"}]
-        }))
-        .run::<Overlay>(vec![deployment(), config_map()])
-        .unwrap();
-    let web = &out.objects[0];
+        }),
+        json!([objects("all.yaml", vec![deployment(), config_map()])]),
+        json!({
+            "replicas.yaml": {"documents": [{"apiVersion": "apps/v1", "kind": "Deployment",
+                                             "metadata": {"name": "web"}, "spec": {"replicas": 2}}]},
+            "paused.yaml": {"documents": [[{"op": "add", "path": "/spec/paused", "value": true}]]}
+        }),
+    ))
+    .unwrap();
+    assert_eq!(out[0]["kind"], "ConfigMap");
+    let web = &out[1];
     assert_eq!(web["metadata"]["name"], "p-web");
     assert_eq!(web["metadata"]["namespace"], "stage");
     assert_eq!(web["spec"]["replicas"], 3);
@@ -83,36 +72,122 @@ fn applies_transforms_in_kustomize_order() {
 }
 
 #[test]
-fn the_next_level_finds_objects_by_their_original_names() {
-    let base = TestRun::new()
-        .config(json!({"namePrefix": "base-", "namespace": "x"}))
-        .run::<Overlay>(vec![deployment(), config_map()])
-        .unwrap();
-    assert_eq!(
-        base.objects[0]["metadata"]["annotations"][resource::PREVIOUS_NAMES],
-        "web,web"
+fn an_overlay_finds_base_objects_by_their_original_names() {
+    let base = tree(
+        "base/kustomization.yaml",
+        json!({"namePrefix": "base-", "namespace": "x"}),
+        json!([objects("all.yaml", vec![deployment(), config_map()])]),
+        json!({}),
     );
-    // A patch by the original name and namespace-less id, and a new reference to the
-    // original ConfigMap name, as kustomize resolves them across levels.
-    let overlay = TestRun::new()
-        .config(json!({
-            "namePrefix": "top-",
-            "patches": [{"patch": {"apiVersion": "apps/v1", "kind": "Deployment",
-                "metadata": {"name": "web"},
-                "spec": {"template": {"spec": {"volumes": [{"name": "v", "configMap": {"name": "cm"}}]}}}}}]
-        }))
-        .run::<Overlay>(base.objects)
-        .unwrap();
-    let web = &overlay.objects[0];
+    // A patch by the original name and a new reference to the original ConfigMap name, as
+    // kustomize resolves them across levels.
+    let patch = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+        "spec": {"template": {"spec": {"volumes": [{"name": "v", "configMap": {"name": "cm"}}]}}}});
+    let out = build(tree(
+        "overlay/kustomization.yaml",
+        json!({"namePrefix": "top-", "patches": [{"path": "p.yaml"}]}),
+        json!([{"tree": base}]),
+        json!({"p.yaml": {"documents": [patch]}}),
+    ))
+    .unwrap();
+    let web = &out[1];
     assert_eq!(web["metadata"]["name"], "top-base-web");
+    assert!(web["metadata"].get("annotations").is_none());
     let pod = &web["spec"]["template"]["spec"];
     assert_eq!(pod["volumes"][0]["configMap"]["name"], "top-base-cm");
     assert_eq!(
         pod["containers"][0]["envFrom"][0]["configMapRef"]["name"],
         "top-base-cm"
     );
-    assert_eq!(
-        web["metadata"]["annotations"][resource::PREVIOUS_NAMES],
-        "web,web,base-web"
+}
+
+#[test]
+fn components_run_on_their_parents_objects() {
+    let component = tree(
+        "comp/kustomization.yaml",
+        json!({"kind": "Component", "commonLabels": {"team": "shop"}}),
+        json!([objects("extra.yaml", vec![config_map()])]),
+        json!({}),
     );
+    let mut app = tree(
+        "app/kustomization.yaml",
+        json!({"namePrefix": "p-"}),
+        json!([objects("web.yaml", vec![deployment()])]),
+        json!({}),
+    );
+    app["components"] = json!([component]);
+    let out = build(app).unwrap();
+    assert_eq!(out.len(), 2);
+    for object in &out {
+        assert_eq!(object["metadata"]["labels"]["team"], "shop");
+        assert!(object["metadata"]["name"].as_str().unwrap().starts_with("p-"));
+    }
+}
+
+#[test]
+fn duplicate_ids_and_misplaced_components_are_errors() {
+    let twice = build(tree(
+        "app/kustomization.yaml",
+        json!({}),
+        json!([objects("a.yaml", vec![config_map()]), objects("a.yaml", vec![config_map()])]),
+        json!({}),
+    ))
+    .unwrap_err();
+    assert!(twice[0].message.contains("twice"), "{twice:?}");
+    assert_eq!(
+        twice[0].field.as_deref(),
+        Some("app/kustomization.yaml: resources[1]")
+    );
+
+    let component = tree(
+        "comp/kustomization.yaml",
+        json!({"kind": "Component"}),
+        json!([]),
+        json!({}),
+    );
+    let misplaced = build(tree(
+        "app/kustomization.yaml",
+        json!({}),
+        json!([{"tree": component}]),
+        json!({}),
+    ))
+    .unwrap_err();
+    assert!(misplaced[0].message.contains("components:"), "{misplaced:?}");
+}
+
+#[test]
+fn a_json6902_patch_needs_a_target() {
+    let errors = build(tree(
+        "app/kustomization.yaml",
+        json!({"patches": [{"patch": "ops"}]}),
+        json!([objects("web.yaml", vec![deployment()])]),
+        json!({"ops": {"documents": [[{"op": "remove", "path": "/spec"}]]}}),
+    ))
+    .unwrap_err();
+    assert_eq!(
+        errors[0].field.as_deref(),
+        Some("app/kustomization.yaml: patches[0].target")
+    );
+}
+
+#[test]
+fn builtin_plugin_configs_transform_like_their_fields() {
+    let mut app = tree(
+        "app/kustomization.yaml",
+        json!({}),
+        json!([objects("web.yaml", vec![deployment(), config_map()])]),
+        json!({}),
+    );
+    app["transformers"] = json!([
+        {"objects": {"path": "ns.yaml", "objects": [{"apiVersion": "builtin", "kind": "NamespaceTransformer",
+            "metadata": {"name": "ns", "namespace": "shop"}, "unsetOnly": true}]}},
+        {"inline": [{"apiVersion": "builtin", "kind": "PrefixSuffixTransformer",
+            "metadata": {"name": "p"}, "prefix": "a-", "fieldSpecs": [{"kind": "Deployment", "path": "metadata/name"}]}]}
+    ]);
+    let out = build(app).unwrap();
+    // The inline prefix runs before the namespace file, and only on the Deployment; the
+    // ConfigMap reference follows the rename.
+    assert_eq!(out[0]["metadata"]["name"], "cm");
+    assert_eq!(out[1]["metadata"]["name"], "a-web");
+    assert_eq!(out[1]["metadata"]["namespace"], "shop");
 }
