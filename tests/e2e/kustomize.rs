@@ -81,7 +81,6 @@ fn read_case(dir: &Path) -> Case {
         our_error: text("expected-error.txt").map(|t| t.trim().to_owned()),
     }
 }
-}
 
 fn ours(dir: &Path) -> Result<Vec<Value>, String> {
     let output = binary()
@@ -141,7 +140,10 @@ fn differences(expected: &[Value], actual: &[Value]) -> Vec<String> {
     }
     for (want, got) in expected.iter().zip(actual) {
         if want != got && label(want) == label(got) {
-            problems.push(format!("{} differs:\n   want {want}\n    got {got}", label(want)));
+            problems.push(format!(
+                "{} differs:\n   want {want}\n    got {got}",
+                label(want)
+            ));
         }
     }
     problems
@@ -202,7 +204,11 @@ fn kustomization_trees_render_as_kubectl_recorded() {
         cases.len() - failures.len(),
         failures.len()
     );
-    report(&failures, cases.len(), "differ from kubectl kustomize's recording");
+    report(
+        &failures,
+        cases.len(),
+        "differ from kubectl kustomize's recording",
+    );
     assert!(
         cases.len() >= MINIMUM_CASES,
         "only {} conformance cases",

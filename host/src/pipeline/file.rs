@@ -211,12 +211,11 @@ mod tests {
         assert!(allow.read_secrets && !allow.new_secrets);
         assert!(allow.namespace("monitoring") && !allow.namespace("kube-system"));
         assert!(Allow::everything().namespace("kube-system"));
-        let typo =
-            PipelineFile::parse(
-                "steps:\n  - module: builtin:x\n    allow: {secrets: true}\n",
-                "p.yaml",
-            )
-                .unwrap_err();
+        let typo = PipelineFile::parse(
+            "steps:\n  - module: builtin:x\n    allow: {secrets: true}\n",
+            "p.yaml",
+        )
+        .unwrap_err();
         assert!(
             format!("{typo:#}").contains("unknown field `secrets`"),
             "{typo:#}"
@@ -237,10 +236,13 @@ mod tests {
 
     #[test]
     fn the_load_restrictor_takes_kubectl_names() {
-        let file =
-            PipelineFile::parse("kustomize:\n  loadRestrictor: LoadRestrictionsNone\n").unwrap();
+        let file = PipelineFile::parse(
+            "kustomize:\n  loadRestrictor: LoadRestrictionsNone\n",
+            "p.yaml",
+        )
+        .unwrap();
         assert_eq!(file.kustomize.load_restrictor, Some(LoadRestrictor::None));
-        assert!(PipelineFile::parse("kustomize: {loadRestrictor: none}\n").is_err());
+        assert!(PipelineFile::parse("kustomize: {loadRestrictor: none}\n", "p.yaml").is_err());
         assert_eq!(
             LoadRestrictor::parse("LoadRestrictionsRootOnly").unwrap(),
             LoadRestrictor::RootOnly

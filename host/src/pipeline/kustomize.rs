@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
 use kustomization::{FileData, GeneratorArgs, Kustomization, Resource, Tree};
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::Step;
@@ -122,7 +121,11 @@ impl Loader<'_> {
 
     /// kustomize refuses a directory that is, or contains, one being loaded.
     fn check_cycle(&self, dir: &Path) -> Result<()> {
-        if self.visiting.iter().any(|visiting| visiting.starts_with(dir)) {
+        if self
+            .visiting
+            .iter()
+            .any(|visiting| visiting.starts_with(dir))
+        {
             let chain: Vec<String> = self
                 .visiting
                 .iter()
@@ -219,14 +222,13 @@ impl Loader<'_> {
     }
 
     /// The files a builtin plugin config names, relative to the kustomization listing it.
-    fn plugin_files(
-        &self,
-        dir: &Path,
-        config: &Value,
-        files: &mut Files,
-    ) -> Result<()> {
+    fn plugin_files(&self, dir: &Path, config: &Value, files: &mut Files) -> Result<()> {
         let text = |key: &str| config.get(key).and_then(Value::as_str);
-        match config.get("kind").and_then(Value::as_str).unwrap_or_default() {
+        match config
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+        {
             "ConfigMapGenerator" | "SecretGenerator" => {
                 let args: GeneratorArgs = plugin_generator_args(config)?;
                 self.generator_files(dir, &args, files)?;
@@ -236,7 +238,10 @@ impl Loader<'_> {
                     self.load_documents(dir, path, files)?;
                 }
                 for inline in [text("patch"), text("jsonOp")].into_iter().flatten() {
-                    files.insert(inline.to_owned(), FileData::Documents(parse_yaml(inline, "inline YAML")?));
+                    files.insert(
+                        inline.to_owned(),
+                        FileData::Documents(parse_yaml(inline, "inline YAML")?),
+                    );
                 }
             }
             "PatchStrategicMergeTransformer" => {
@@ -244,7 +249,10 @@ impl Loader<'_> {
                     self.strategic_merge_entry(dir, entry, files)?;
                 }
                 if let Some(inline) = text("patches") {
-                    files.insert(inline.to_owned(), FileData::Documents(parse_yaml(inline, "inline YAML")?));
+                    files.insert(
+                        inline.to_owned(),
+                        FileData::Documents(parse_yaml(inline, "inline YAML")?),
+                    );
                 }
             }
             "ReplacementTransformer" => {
@@ -258,12 +266,7 @@ impl Loader<'_> {
     }
 
     /// Every file the kustomization's own fields name.
-    fn named_files(
-        &self,
-        dir: &Path,
-        k: &Kustomization,
-        files: &mut Files,
-    ) -> Result<()> {
+    fn named_files(&self, dir: &Path, k: &Kustomization, files: &mut Files) -> Result<()> {
         for (index, patch) in k.patches.iter().enumerate() {
             self.patch_source(dir, patch.path.as_deref(), patch.patch.as_deref(), files)
                 .with_context(|| format!("patches[{index}]"))?;
@@ -324,12 +327,7 @@ impl Loader<'_> {
     }
 
     /// A `patchesStrategicMerge` entry is a file when kustomize can load it, else inline YAML.
-    fn strategic_merge_entry(
-        &self,
-        dir: &Path,
-        entry: &str,
-        files: &mut Files,
-    ) -> Result<()> {
+    fn strategic_merge_entry(&self, dir: &Path, entry: &str, files: &mut Files) -> Result<()> {
         let documents = match self.read_text(dir, entry) {
             Ok(text) => parse_yaml(&text, entry)?,
             Err(not_a_file) => parse_yaml(entry, "inline patch")
@@ -343,16 +341,15 @@ impl Loader<'_> {
     }
 
     /// A generator's `files:` (`[key=]path`), `envs:` and `env:`.
-    fn generator_files(
-        &self,
-        dir: &Path,
-        args: &GeneratorArgs,
-        files: &mut Files,
-    ) -> Result<()> {
+    fn generator_files(&self, dir: &Path, args: &GeneratorArgs, files: &mut Files) -> Result<()> {
         let sources = args
             .files
             .iter()
-            .map(|source| source.split_once('=').map_or(source.as_str(), |(_, path)| path))
+            .map(|source| {
+                source
+                    .split_once('=')
+                    .map_or(source.as_str(), |(_, path)| path)
+            })
             .chain(args.envs.iter().map(String::as_str))
             .chain(args.env.as_deref());
         for path in sources {
@@ -366,12 +363,7 @@ impl Loader<'_> {
         Ok(())
     }
 
-    fn load_documents(
-        &self,
-        dir: &Path,
-        path: &str,
-        files: &mut Files,
-    ) -> Result<()> {
+    fn load_documents(&self, dir: &Path, path: &str, files: &mut Files) -> Result<()> {
         let text = self.read_text(dir, path)?;
         let documents = parse_yaml(&text, path)?;
         files.insert(path.to_owned(), FileData::Documents(documents));
@@ -426,9 +418,8 @@ fn read_kustomization(path: &Path) -> Result<Kustomization> {
     };
     // kustomize's CheckEmpty: nothing but apiVersion and kind (a null field is absent,
     // `resources: []` is not).
-    let is_content = |(key, value): (&String, &Value)| {
-        key != "apiVersion" && key != "kind" && !value.is_null()
-    };
+    let is_content =
+        |(key, value): (&String, &Value)| key != "apiVersion" && key != "kind" && !value.is_null();
     if !fields.iter().any(is_content) {
         bail!("kustomization is empty");
     }
@@ -529,7 +520,12 @@ const BUILTIN_PLUGINS: &[&str] = &[
 
 /// Exec, container (KRM function) and Go plugins would run programs outside the sandbox.
 fn check_builtin_plugin(config: &Value) -> Result<()> {
-    let text = |pointer: &str| config.pointer(pointer).and_then(Value::as_str).unwrap_or("");
+    let text = |pointer: &str| {
+        config
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+    };
     let (api_version, kind, name) = (text("/apiVersion"), text("/kind"), text("/metadata/name"));
     let plugin = format!("{kind} `{name}` ({api_version})");
     if api_version != "builtin" {
@@ -564,11 +560,8 @@ fn check_builtin_plugin(config: &Value) -> Result<()> {
 
 /// A builtin generator config as generator arguments (for the files it names).
 fn plugin_generator_args(config: &Value) -> Result<GeneratorArgs> {
-    let list = |key: &str| -> Vec<String> {
-        string_items(config.get(key))
-            .map(str::to_owned)
-            .collect()
-    };
+    let list =
+        |key: &str| -> Vec<String> { string_items(config.get(key)).map(str::to_owned).collect() };
     Ok(GeneratorArgs {
         files: list("files"),
         envs: list("envs"),
@@ -596,8 +589,7 @@ fn replacement_paths(value: Option<&Value>) -> impl Iterator<Item = &str> {
 
 /// Standard base64 with padding, for generator files that are not UTF-8.
 fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
         let n = chunk
@@ -660,20 +652,32 @@ mod tests {
                 "apiVersion: builtin\nkind: PatchTransformer\npath: p.yaml\n",
             ),
             ("base/kustomization.yml", "resources: []\n"),
-            ("comp/kustomization.yaml", "kind: Component\nresources: []\n"),
+            (
+                "comp/kustomization.yaml",
+                "kind: Component\nresources: []\n",
+            ),
         ]);
         std::fs::write(root.join("app/data.bin"), [0xff, 0xfe]).unwrap();
         let tree = load(&root, &root.join("app"), LoadRestrictor::RootOnly).unwrap();
         assert_eq!(tree.file, "app/kustomization.yaml");
-        assert!(matches!(&tree.resources[0], Resource::Objects { objects, .. } if objects.len() == 1));
-        assert!(matches!(&tree.resources[1], Resource::Tree(base) if base.file == "base/kustomization.yml"));
+        assert!(
+            matches!(&tree.resources[0], Resource::Objects { objects, .. } if objects.len() == 1)
+        );
+        assert!(
+            matches!(&tree.resources[1], Resource::Tree(base) if base.file == "base/kustomization.yml")
+        );
         assert!(tree.components[0].kustomization.is_component());
-        assert_eq!(tree.documents("p.yaml").unwrap()[0], json!({"kind": "Deployment"}));
+        assert_eq!(
+            tree.documents("p.yaml").unwrap()[0],
+            json!({"kind": "Deployment"})
+        );
         assert_eq!(tree.documents("kind: X").unwrap()[0], json!({"kind": "X"}));
         assert_eq!(tree.file("a.env"), Some(&FileData::Text("A=1\n".into())));
         assert!(matches!(tree.file("data.bin"), Some(FileData::Base64(_))));
         assert!(matches!(&tree.transformers[0], Resource::Inline(docs) if docs.len() == 1));
-        assert!(matches!(&tree.transformers[1], Resource::Objects { path, .. } if path == "t.yaml"));
+        assert!(
+            matches!(&tree.transformers[1], Resource::Objects { path, .. } if path == "t.yaml")
+        );
     }
 
     #[test]
@@ -683,8 +687,14 @@ mod tests {
             ("shared/cm.yaml", "kind: ConfigMap\n"),
         ]);
         let app = root.join("app");
-        let error = format!("{:#}", load(&root, &app, LoadRestrictor::RootOnly).unwrap_err());
-        assert!(error.contains("resources[0] `../shared/cm.yaml`"), "{error}");
+        let error = format!(
+            "{:#}",
+            load(&root, &app, LoadRestrictor::RootOnly).unwrap_err()
+        );
+        assert!(
+            error.contains("resources[0] `../shared/cm.yaml`"),
+            "{error}"
+        );
         assert!(error.contains("not in or below app"), "{error}");
         assert!(load(&root, &app, LoadRestrictor::None).is_ok());
     }
@@ -708,10 +718,16 @@ mod tests {
             ("loop/sub/kustomization.yaml", "resources: [..]\n"),
             ("helm/kustomization.yaml", "helmCharts: [{name: x}]\n"),
             ("exec/kustomization.yaml", "transformers: [t.yaml]\n"),
-            ("exec/t.yaml", "apiVersion: example.com/v1\nkind: Sed\nmetadata: {name: s}\n"),
+            (
+                "exec/t.yaml",
+                "apiVersion: example.com/v1\nkind: Sed\nmetadata: {name: s}\n",
+            ),
             ("typo/kustomization.yaml", "resource: []\n"),
             ("empty/kustomization.yaml", "kind: Kustomization\n"),
-            ("kind/kustomization.yaml", "kind: Deployment\nresources: []\n"),
+            (
+                "kind/kustomization.yaml",
+                "kind: Deployment\nresources: []\n",
+            ),
         ]);
         let error = |dir: &str| {
             format!(
@@ -723,7 +739,10 @@ mod tests {
         assert!(error("loop").contains("cycle detected"));
         assert!(error("helm").contains("`helmCharts` is not supported"));
         let exec = error("exec");
-        assert!(exec.contains("transformers[0]") && exec.contains("Sed `s`"), "{exec}");
+        assert!(
+            exec.contains("transformers[0]") && exec.contains("Sed `s`"),
+            "{exec}"
+        );
         assert!(error("typo").contains("unknown field `resource`"));
         assert!(error("empty").contains("kustomization is empty"));
         assert!(error("kind").contains("kind should be Kustomization or Component"));
@@ -739,7 +758,10 @@ mod tests {
             "{:#}",
             load(&root, &root.join("app"), LoadRestrictor::RootOnly).unwrap_err()
         );
-        assert!(error.contains("app/kustomization.yaml: resources[0]"), "{error}");
+        assert!(
+            error.contains("app/kustomization.yaml: resources[0]"),
+            "{error}"
+        );
         assert!(error.contains("Vendor it"), "{error}");
     }
 

@@ -45,7 +45,12 @@ pub fn generate(socket: &Path, request: &mut GenerateRequest, deadline: Instant)
     }
     let budget = deadline.saturating_duration_since(Instant::now());
     request.budget_ms = Some(budget.as_millis().try_into().unwrap_or(u64::MAX));
-    post(socket, GENERATE_PATH, request, budget.saturating_add(ANSWER_GRACE))
+    post(
+        socket,
+        GENERATE_PATH,
+        request,
+        budget.saturating_add(ANSWER_GRACE),
+    )
 }
 
 /// Asks the daemon on `socket` for the app's parameter announcement, after checking that it
