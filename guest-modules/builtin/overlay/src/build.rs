@@ -9,9 +9,11 @@
 use argocd_wasm_sdk::{Diagnostic, Object, Result};
 use kustomization::{Resource as Entry, Tree, Var};
 use serde_json::Value;
+use std::rc::Rc;
 
 use crate::config::{PatchBody, patch_bodies};
 use crate::generators::{self, GeneratorKind};
+use crate::openapi::{self, OpenApi};
 use crate::patches::{self, Metadata};
 use crate::resource::{Id, Resource};
 use crate::selector::Selector;
@@ -28,12 +30,22 @@ pub struct Accumulator {
     pub config: Config,
     /// The `vars` declared so far.
     pub vars: Vec<Var>,
+    /// The schema of strategic-merge patches: one for the whole build, as in kustomize.
+    pub openapi: Rc<OpenApi>,
 }
 
 /// The current ids of accumulated objects, to refuse a duplicate in one look-up.
 type KnownIds = std::collections::HashSet<(String, Id)>;
 
 impl Accumulator {
+    /// An empty accumulator for a base (or a plugin directory) of this build.
+    pub fn for_base(&self) -> Self {
+        Self {
+            openapi: Rc::clone(&self.openapi),
+            ..Self::default()
+        }
+    }
+
     fn known_ids(&self) -> KnownIds {
         self.resources.iter().map(current_id).collect()
     }
@@ -80,7 +92,10 @@ fn current_id(resource: &Resource) -> (String, Id) {
 
 /// Builds the tree: every object of the top kustomization, in kustomize's output order.
 pub fn build(tree: &Tree) -> Result<Vec<Object>> {
-    let mut accumulator = Accumulator::default();
+    let mut accumulator = Accumulator {
+        openapi: Rc::new(openapi::choose(tree)?),
+        ..Accumulator::default()
+    };
     accumulate_target(tree, &mut accumulator)?;
     finish(tree, accumulator)
 }
@@ -91,6 +106,7 @@ fn finish(tree: &Tree, accumulator: Accumulator) -> Result<Vec<Object>> {
         mut resources,
         config,
         vars: declared,
+        ..
     } = accumulator;
     hash::add_hashes(&mut resources)?;
     namerefs::fix(&mut resources, &config)?;
@@ -131,7 +147,6 @@ fn drop_empty_annotations(resource: &mut Resource) {
 
 /// One kustomization (or component, on its parent's accumulator).
 pub fn accumulate_target(tree: &Tree, accumulator: &mut Accumulator) -> Result<()> {
-    refuse_unbuilt(tree)?;
     accumulate_resources(tree, accumulator)?;
     merge_configurations(tree, accumulator)?;
     run_generators(tree, accumulator)?;
@@ -148,21 +163,6 @@ pub fn accumulate_target(tree: &Tree, accumulator: &mut Accumulator) -> Result<(
 /// Where in the tree a problem is: the kustomization file and the field.
 pub fn at(tree: &Tree, field: &str) -> String {
     format!("{}: {field}", tree.file)
-}
-
-/// Fields whose build has not landed yet fail loudly rather than being ignored.
-fn refuse_unbuilt(tree: &Tree) -> Result<()> {
-    let k = &tree.kustomization;
-    let unbuilt = [
-        ("openapi", !k.openapi.is_empty()),
-    ];
-    match unbuilt.into_iter().find(|(_, present)| *present) {
-        Some((field, _)) => Err(Diagnostic::error(format!(
-            "the field `{field}` is not supported by argocd-wasm-plugin yet"
-        ))
-        .at(at(tree, field))),
-        None => Ok(()),
-    }
 }
 
 /// `components:` must be `kind: Component`; `resources:` must not be.
@@ -193,7 +193,7 @@ fn accumulate_resources(tree: &Tree, accumulator: &mut Accumulator) -> Result<()
             }
             Entry::Tree(base) => {
                 check_kind(base, false, &at)?;
-                let mut built = Accumulator::default();
+                let mut built = accumulator.for_base();
                 accumulate_target(base, &mut built)?;
                 accumulator.merge(&mut known, built, &at)?;
             }
@@ -297,14 +297,17 @@ pub fn generated_by(tree: &Tree, kind: GeneratorKind) -> Origin {
 fn run_builtin_transformers(tree: &Tree, accumulator: &mut Accumulator) -> Result<()> {
     let k = &tree.kustomization;
     let Accumulator {
-        resources, config, ..
+        resources,
+        config,
+        openapi,
+        ..
     } = accumulator;
     for (index, entry) in k.patches_strategic_merge.iter().enumerate() {
         let at = at(tree, &format!("patchesStrategicMerge[{index}]"));
         for body in bodies(tree, Some(entry), &at)? {
             match body {
                 PatchBody::Strategic(patch) => {
-                    patches::by_identity(resources, &patch, Metadata::Stringified, &at)?
+                    patches::by_identity(resources, &patch, Metadata::Stringified, openapi, &at)?
                 }
                 PatchBody::Json6902(_) => {
                     return Err(Diagnostic::error("not a strategic merge patch").at(at));
@@ -317,7 +320,7 @@ fn run_builtin_transformers(tree: &Tree, accumulator: &mut Accumulator) -> Resul
         let options = patch.options.clone().unwrap_or_default();
         let selector = patch.target.as_ref().map(|t| compile(t, &at)).transpose()?;
         for body in bodies(tree, patch.source(), &at)? {
-            apply_patch(resources, body, selector.as_ref(), &options, &at)?;
+            apply_patch(resources, body, selector.as_ref(), &options, openapi, &at)?;
         }
     }
     if let Some(namespace) = k.namespace.as_deref() {
@@ -362,14 +365,15 @@ pub fn apply_patch(
     body: PatchBody,
     selector: Option<&Selector>,
     options: &kustomization::PatchOptions,
+    openapi: &OpenApi,
     at: &str,
 ) -> Result<()> {
     match (body, selector) {
         (PatchBody::Strategic(patch), None) => {
-            patches::by_identity(resources, &patch, Metadata::AsWritten, at)
+            patches::by_identity(resources, &patch, Metadata::AsWritten, openapi, at)
         }
         (PatchBody::Strategic(patch), Some(selector)) => {
-            patches::selected_strategic_merge(resources, &patch, selector, options, at)
+            patches::selected_strategic_merge(resources, &patch, selector, options, openapi, at)
         }
         (PatchBody::Json6902(operations), Some(selector)) => {
             patches::selected_json6902(resources, &operations, selector, at)

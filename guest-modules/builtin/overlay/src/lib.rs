@@ -18,6 +18,7 @@ mod kv;
 mod labels;
 mod metadata;
 mod namerefs;
+mod openapi;
 mod patches;
 mod plugins;
 mod replacements;

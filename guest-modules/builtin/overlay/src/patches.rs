@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use crate::config::{Operation, PatchOptions};
 use crate::json6902;
 use crate::kinds::{is_built_in, version_of};
+use crate::openapi::OpenApi;
 use crate::resource::{Id, Resource, effective_namespace};
 use crate::selector::Selector;
 use crate::smp::{Schema, merge};
@@ -26,6 +27,7 @@ pub fn by_identity(
     resources: &mut Vec<Resource>,
     patch: &Map<String, Value>,
     metadata: Metadata,
+    openapi: &OpenApi,
     field: &str,
 ) -> Result<()> {
     let text = |key: &str| patch.get(key).and_then(Value::as_str).unwrap_or_default();
@@ -63,6 +65,7 @@ pub fn by_identity(
         patch,
         metadata,
         &PatchOptions::default(),
+        openapi,
         field,
     )? {
         resources.remove(index);
@@ -77,13 +80,14 @@ pub fn selected_strategic_merge(
     patch: &Map<String, Value>,
     selector: &Selector,
     options: &PatchOptions,
+    openapi: &OpenApi,
     field: &str,
 ) -> Result<()> {
     let mut index = 0;
     while index < resources.len() {
         let resource = &mut resources[index];
         let kept = !selector.matches(resource)
-            || strategic_merge(resource, patch, Metadata::Stringified, options, field)?;
+            || strategic_merge(resource, patch, Metadata::Stringified, options, openapi, field)?;
         match kept {
             true => index += 1,
             false => {
@@ -121,6 +125,7 @@ fn strategic_merge(
     patch: &Map<String, Value>,
     metadata: Metadata,
     options: &PatchOptions,
+    openapi: &OpenApi,
     field: &str,
 ) -> Result<bool> {
     let object = &resource.object;
@@ -138,7 +143,8 @@ fn strategic_merge(
     if options.allow_name_change || options.allow_kind_change {
         resource.store_previous_id();
     }
-    let schema = Schema::new(is_built_in(&resource.object), &kind);
+    let built_in = is_built_in(&resource.object);
+    let schema = Schema::of(openapi, built_in, &api_version, &kind);
     let mut patch = match metadata {
         Metadata::Stringified => stringify_metadata(patch),
         Metadata::AsWritten => patch.clone(),
@@ -229,6 +235,7 @@ mod tests {
             &mut resources,
             &patch,
             Metadata::AsWritten,
+            &OpenApi::BuiltIn,
             "with.patches[0]",
         )
         .unwrap();
@@ -251,6 +258,7 @@ mod tests {
                 &mut resources(),
                 &map(case.clone()),
                 Metadata::Stringified,
+                &OpenApi::BuiltIn,
                 "with.patchesStrategicMerge[1]",
             )
             .unwrap_err();
@@ -277,6 +285,7 @@ mod tests {
             &mut resources,
             &patch,
             Metadata::AsWritten,
+            &OpenApi::BuiltIn,
             "with.patches[0]",
         )
         .unwrap();
@@ -294,6 +303,7 @@ mod tests {
             &patch,
             &selector(json!({"kind": "Deployment"})),
             &PatchOptions::default(),
+            &OpenApi::BuiltIn,
             "patches[0]",
         )
         .unwrap();
@@ -315,6 +325,7 @@ mod tests {
             &patch,
             &selector(json!({"name": "web"})),
             &options,
+            &OpenApi::BuiltIn,
             "patches[0]",
         )
         .unwrap();
@@ -333,6 +344,7 @@ mod tests {
             &patch,
             &selector(json!({"kind": "Deployment"})),
             &PatchOptions::default(),
+            &OpenApi::BuiltIn,
             "patches[2]",
         )
         .unwrap_err();

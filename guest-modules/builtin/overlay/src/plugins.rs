@@ -20,6 +20,7 @@ use crate::config::{PatchBody, Replica, StringMap};
 use crate::fieldspec::FieldSpec;
 use crate::generators::{self, GeneratorKind};
 use crate::identity::{self, Affix, Namespace, Subjects};
+use crate::openapi::OpenApi;
 use crate::patches::{self, Metadata};
 use crate::resource::Resource;
 use crate::{hash, labels, replacements};
@@ -27,7 +28,7 @@ use crate::{hash, labels, replacements};
 /// Runs the `generators:` entries: each config generates one object, absorbed as its
 /// `behavior` says.
 pub fn run_generators(tree: &Tree, accumulator: &mut Accumulator) -> Result<()> {
-    for (config, at) in configs(tree, &tree.generators, "generators")? {
+    for (config, at) in configs(tree, &tree.generators, "generators", accumulator)? {
         let kind = match config.kind() {
             "ConfigMapGenerator" => GeneratorKind::ConfigMap,
             "SecretGenerator" => GeneratorKind::Secret,
@@ -44,17 +45,17 @@ pub fn run_generators(tree: &Tree, accumulator: &mut Accumulator) -> Result<()> 
 
 /// Runs the `transformers:` entries in order on everything accumulated.
 pub fn run_transformers(tree: &Tree, accumulator: &mut Accumulator) -> Result<()> {
-    for (config, at) in configs(tree, &tree.transformers, "transformers")? {
-        transform(tree, &mut accumulator.resources, &config, &at)?;
+    for (config, at) in configs(tree, &tree.transformers, "transformers", accumulator)? {
+        transform(tree, &mut accumulator.resources, &accumulator.openapi, &config, &at)?;
     }
     Ok(())
 }
 
 /// Runs the `validators:` entries: a validator may look but not change anything.
 pub fn run_validators(tree: &Tree, accumulator: &mut Accumulator) -> Result<()> {
-    for (config, at) in configs(tree, &tree.validators, "validators")? {
+    for (config, at) in configs(tree, &tree.validators, "validators", accumulator)? {
         let mut copy = accumulator.resources.clone();
-        transform(tree, &mut copy, &config, &at)?;
+        transform(tree, &mut copy, &accumulator.openapi, &config, &at)?;
         let unchanged = copy.len() == accumulator.resources.len()
             && copy
                 .iter()
@@ -73,8 +74,13 @@ pub fn run_validators(tree: &Tree, accumulator: &mut Accumulator) -> Result<()> 
 }
 
 /// The plugin configs of a field's entries, in kustomize's order, each with where it came
-/// from.
-fn configs(tree: &Tree, entries: &[Entry], field: &str) -> Result<Vec<(Object, String)>> {
+/// from; a directory entry is built like a base of `parent`.
+fn configs(
+    tree: &Tree,
+    entries: &[Entry],
+    field: &str,
+    parent: &Accumulator,
+) -> Result<Vec<(Object, String)>> {
     let mut inline = Vec::new();
     let mut loaded = Vec::new();
     for (index, entry) in entries.iter().enumerate() {
@@ -83,7 +89,7 @@ fn configs(tree: &Tree, entries: &[Entry], field: &str) -> Result<Vec<(Object, S
             Entry::Inline(documents) => objects_at(documents, &at)?,
             Entry::Objects { objects, .. } => objects_at(objects, &at)?,
             Entry::Tree(directory) => {
-                let mut built = Accumulator::default();
+                let mut built = parent.for_base();
                 accumulate_target(directory, &mut built)?;
                 built.resources
             }
@@ -103,7 +109,13 @@ fn objects_at(documents: &[Value], at: &str) -> Result<Vec<Resource>> {
 }
 
 /// Applies one builtin transformer config.
-fn transform(tree: &Tree, resources: &mut Vec<Resource>, config: &Object, at: &str) -> Result<()> {
+fn transform(
+    tree: &Tree,
+    resources: &mut Vec<Resource>,
+    openapi: &OpenApi,
+    config: &Object,
+    at: &str,
+) -> Result<()> {
     let fail = |problem: String| invalid(config, problem, at);
     match config.kind() {
         "PrefixSuffixTransformer" | "PrefixTransformer" | "SuffixTransformer" => {
@@ -149,7 +161,7 @@ fn transform(tree: &Tree, resources: &mut Vec<Resource>, config: &Object, at: &s
             let selector = c.target.as_ref().map(|t| compile(t, at)).transpose()?;
             let source = c.path.as_deref().or(c.patch.as_deref());
             for body in bodies(tree, source, at)? {
-                apply_patch(resources, body, selector.as_ref(), &options, at)?;
+                apply_patch(resources, body, selector.as_ref(), &options, openapi, at)?;
             }
         }
         "PatchStrategicMergeTransformer" => {
@@ -160,7 +172,7 @@ fn transform(tree: &Tree, resources: &mut Vec<Resource>, config: &Object, at: &s
                     let PatchBody::Strategic(patch) = body else {
                         return Err(fail("not a strategic merge patch".into()));
                     };
-                    patches::by_identity(resources, &patch, Metadata::Stringified, at)?;
+                    patches::by_identity(resources, &patch, Metadata::Stringified, openapi, at)?;
                 }
             }
         }

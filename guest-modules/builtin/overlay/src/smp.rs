@@ -11,71 +11,91 @@
 //!   item; an item with `$patch: replace` adds itself when the object has no matching item and
 //!   leaves a matching item as it was (kyaml merges into a copy it then drops);
 //! - every other list, and every list of a custom resource, is replaced by the patch's list as
-//!   written, directives included;
+//!   written, directives included; a custom `openapi:` schema replaces these rules with the
+//!   keys it declares ([`crate::openapi`]);
 //! - `$retainKeys`, `$setElementOrder/…` and `$deleteFromPrimitiveList/…` are not directives
 //!   to kustomize: they stay in the output as ordinary keys.
 
 use serde_json::{Map, Value};
 
+use crate::openapi::{CustomSchema, OpenApi};
+
 const DIRECTIVE: &str = "$patch";
 
-/// How the lists of one object merge.
+/// How the lists of one object merge: by the built-in schema, or by a custom `openapi:`
+/// schema, which replaces the built-in one for every kind (see [`crate::openapi`]).
 #[derive(Debug, Clone, Copy)]
-pub struct Schema {
-    /// Built-in kinds have merge keys; custom resources have none.
-    built_in: bool,
-    service: bool,
+pub enum Schema<'s> {
+    BuiltIn {
+        /// Built-in kinds have merge keys; custom resources have none.
+        built_in: bool,
+        service: bool,
+    },
+    /// The custom schema's definition of the object's kind; none: every list is replaced.
+    Custom(Option<(&'s CustomSchema, &'s Value)>),
 }
 
-impl Schema {
+impl<'s> Schema<'s> {
     pub fn new(built_in: bool, kind: &str) -> Self {
-        Self {
+        Self::BuiltIn {
             built_in,
             service: kind == "Service",
         }
     }
 
-    /// How the list at `path` (field names, no indexes) merges.
-    fn list(&self, path: &[&str]) -> ListMerge {
-        if !self.built_in {
-            return ListMerge::Replace;
+    /// The schema of an object of this apiVersion and kind under the build's `openapi`.
+    pub fn of(openapi: &'s OpenApi, built_in: bool, api_version: &str, kind: &str) -> Self {
+        match openapi {
+            OpenApi::BuiltIn => Self::new(built_in, kind),
+            OpenApi::Custom(custom) => Self::Custom(
+                custom
+                    .definition(api_version, kind)
+                    .map(|definition| (custom, definition)),
+            ),
         }
-        let parent = path.len().checked_sub(2).map(|i| path[i]);
-        match *path.last().unwrap_or(&"") {
-            "containers"
-            | "initContainers"
-            | "ephemeralContainers"
-            | "env"
-            | "volumes"
-            | "imagePullSecrets"
-            | "webhooks" => ListMerge::Keys(&["name"]),
-            "volumeMounts" => ListMerge::Keys(&["mountPath"]),
-            "volumeDevices" => ListMerge::Keys(&["devicePath"]),
-            "hostAliases" => ListMerge::Keys(&["ip"]),
-            "topologySpreadConstraints" => ListMerge::Keys(&["topologyKey", "whenUnsatisfiable"]),
-            "ownerReferences" => ListMerge::Keys(&["uid"]),
-            "conditions" => ListMerge::Keys(&["type"]),
-            "finalizers" => ListMerge::Set,
-            "ports" if self.service && path == ["spec", "ports"] => {
-                ListMerge::Keys(&["port", "protocol"])
-            }
-            "ports"
-                if matches!(
-                    parent,
-                    Some("containers" | "initContainers" | "ephemeralContainers")
-                ) =>
-            {
-                ListMerge::Keys(&["containerPort", "protocol"])
-            }
-            _ => ListMerge::Replace,
+    }
+
+    /// How the list at `path` (field names, no indexes) merges.
+    fn list(&self, path: &[&str]) -> ListMerge<'s> {
+        match *self {
+            Self::BuiltIn { built_in: true, service } => built_in_list(service, path),
+            Self::BuiltIn { built_in: false, .. } | Self::Custom(None) => ListMerge::Replace,
+            Self::Custom(Some((custom, definition))) => custom.list(definition, path),
         }
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum ListMerge {
+/// The merge keys of kustomize's built-in Kubernetes schema, by field name.
+fn built_in_list(service: bool, path: &[&str]) -> ListMerge<'static> {
+    let parent = path.len().checked_sub(2).map(|i| path[i]);
+    let keys = |keys: &[&'static str]| ListMerge::Keys(keys.to_vec());
+    match *path.last().unwrap_or(&"") {
+        "containers" | "initContainers" | "ephemeralContainers" | "env" | "volumes"
+        | "imagePullSecrets" | "webhooks" => keys(&["name"]),
+        "volumeMounts" => keys(&["mountPath"]),
+        "volumeDevices" => keys(&["devicePath"]),
+        "hostAliases" => keys(&["ip"]),
+        "topologySpreadConstraints" => keys(&["topologyKey", "whenUnsatisfiable"]),
+        "ownerReferences" => keys(&["uid"]),
+        "conditions" => keys(&["type"]),
+        "finalizers" => ListMerge::Set,
+        "ports" if service && path == ["spec", "ports"] => keys(&["port", "protocol"]),
+        "ports"
+            if matches!(
+                parent,
+                Some("containers" | "initContainers" | "ephemeralContainers")
+            ) =>
+        {
+            keys(&["containerPort", "protocol"])
+        }
+        _ => ListMerge::Replace,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ListMerge<'s> {
     /// Items are maps identified by these keys.
-    Keys(&'static [&'static str]),
+    Keys(Vec<&'s str>),
     /// Items are scalars; the result is the union.
     Set,
     Replace,
@@ -218,8 +238,8 @@ fn merge_lists<'p>(
             let (directive, patch) = list_directive(patch);
             match directive {
                 Some("delete") => Ok(None),
-                Some("replace") => Ok(Some(merge_keyed(Vec::new(), &patch, keys, schema, path)?)),
-                None | Some("merge") => Ok(Some(merge_keyed(dest, &patch, keys, schema, path)?)),
+                Some("replace") => Ok(Some(merge_keyed(Vec::new(), &patch, &keys, schema, path)?)),
+                None | Some("merge") => Ok(Some(merge_keyed(dest, &patch, &keys, schema, path)?)),
                 Some(other) => Err(unknown_directive(other, path)),
             }
         }
@@ -468,7 +488,7 @@ mod tests {
         assert_eq!(kept, Some(json!({"spec": {"$patch": "drop", "a": 1}})));
     }
 
-    fn built_in(kind: &str) -> Schema {
+    fn built_in(kind: &str) -> Schema<'static> {
         Schema::new(true, kind)
     }
 
