@@ -452,7 +452,11 @@ fn every_string_survives_as_a_kustomization_namespace() {
                 .iter()
                 .find(|o| o["metadata"]["name"] == json!(level))
                 .unwrap_or_else(|| panic!("{reader}: no ConfigMap {level}"));
-            assert_eq!(object["metadata"]["namespace"], json!(namespace), "{reader}");
+            assert_eq!(
+                object["metadata"]["namespace"],
+                json!(namespace),
+                "{reader}"
+            );
         }
         assert_eq!(objects.len(), namespaces.len(), "{reader}");
     }

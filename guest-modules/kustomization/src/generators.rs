@@ -19,12 +19,24 @@ pub struct GeneratorArgs {
     /// Secrets only: the Secret's `type`.
     #[serde(default, skip_serializing_if = "Option::is_none", rename = "type")]
     pub kind: Option<String>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub literals: Vec<String>,
     /// `[key=]path` entries; the host loads each path into the tree's files.
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub files: Vec<String>,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub envs: Vec<String>,
     /// Deprecated singular form of `envs`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -37,9 +49,17 @@ pub struct GeneratorArgs {
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct GeneratorOptions {
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "StringMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "StringMap::is_empty"
+    )]
     pub labels: StringMap,
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "StringMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "StringMap::is_empty"
+    )]
     pub annotations: StringMap,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disable_name_suffix_hash: Option<bool>,

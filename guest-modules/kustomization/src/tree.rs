@@ -107,7 +107,11 @@ mod tests {
         tree.files
             .insert("app.env".into(), FileData::Text("A=1\n".into()));
         assert_eq!(tree.documents("patch.yaml").unwrap().len(), 1);
-        assert!(tree.documents("app.env").unwrap_err().contains("not loaded as YAML"));
+        assert!(
+            tree.documents("app.env")
+                .unwrap_err()
+                .contains("not loaded as YAML")
+        );
         assert!(tree.documents("other").unwrap_err().contains("not loaded"));
         assert_eq!(tree.file("app.env"), Some(&FileData::Text("A=1\n".into())));
         assert_eq!(tree.dir(), "apps/web");

@@ -10,10 +10,9 @@ const LINE_LENGTH: usize = 70;
 pub fn encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let group = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, byte)| acc | u32::from(*byte) << (16 - 8 * i));
+        let group = chunk.iter().enumerate().fold(0u32, |acc, (i, byte)| {
+            acc | u32::from(*byte) << (16 - 8 * i)
+        });
         for i in 0..4 {
             if i <= chunk.len() {
                 let index = (group >> (18 - 6 * i)) & 0x3f;

@@ -15,10 +15,10 @@ use crate::config::{PatchBody, patch_bodies};
 use crate::generators::{self, GeneratorKind};
 use crate::openapi::{self, OpenApi};
 use crate::patches::{self, Metadata};
+use crate::resource::Origin;
 use crate::resource::{Id, Resource};
 use crate::selector::Selector;
 use crate::tconfig::Config;
-use crate::resource::Origin;
 use crate::{hash, identity, labels, metadata, namerefs, plugins, replacements, sort, vars};
 
 /// What one kustomization has built so far: kustomize's `ResAccumulator`.
@@ -182,9 +182,8 @@ fn accumulate_resources(tree: &Tree, accumulator: &mut Accumulator) -> Result<()
         let at = at(tree, &format!("resources[{index}]"));
         match entry {
             Entry::Objects { path, objects } => {
-                let mut loaded = objects_of(objects).map_err(|problem| {
-                    Diagnostic::error(format!("{path}: {problem}")).at(&at)
-                })?;
+                let mut loaded = objects_of(objects)
+                    .map_err(|problem| Diagnostic::error(format!("{path}: {problem}")).at(&at))?;
                 let origin = Origin::File(metadata::join(tree.dir(), path));
                 for resource in &mut loaded {
                     resource.origin = Some(origin.clone());
@@ -270,7 +269,11 @@ fn run_generators(tree: &Tree, accumulator: &mut Accumulator) -> Result<()> {
         .config_map_generator
         .iter()
         .map(|args| (GeneratorKind::ConfigMap, args))
-        .chain(k.secret_generator.iter().map(|args| (GeneratorKind::Secret, args)));
+        .chain(
+            k.secret_generator
+                .iter()
+                .map(|args| (GeneratorKind::Secret, args)),
+        );
     for (kind, args) in builtin {
         let mut generated = generators::generate(kind, args, k.generator_options.as_ref(), tree)?;
         generated.origin = Some(generated_by(tree, kind));

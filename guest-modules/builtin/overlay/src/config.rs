@@ -3,9 +3,7 @@
 
 use serde_json::{Map, Value};
 
-pub use kustomization::{
-    LabelSet, Operation, PatchOptions, Replica, StringMap, Target, Tree,
-};
+pub use kustomization::{LabelSet, Operation, PatchOptions, Replica, StringMap, Target, Tree};
 
 /// A patch's body: a strategic-merge patch (an object) or a JSON 6902 op list.
 #[derive(Debug, Clone)]

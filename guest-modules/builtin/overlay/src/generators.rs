@@ -72,7 +72,11 @@ pub fn generate(
         metadata.insert("namespace".to_owned(), Value::from(namespace));
     }
     insert_non_empty(&mut metadata, "labels", string_map(&options.labels));
-    insert_non_empty(&mut metadata, "annotations", string_map(&options.annotations));
+    insert_non_empty(
+        &mut metadata,
+        "annotations",
+        string_map(&options.annotations),
+    );
 
     let mut object = Map::new();
     object.insert("apiVersion".to_owned(), Value::from("v1"));
@@ -82,7 +86,10 @@ pub fn generate(
         GeneratorKind::ConfigMap => insert_config_map_data(&mut object, data),
         GeneratorKind::Secret => {
             let secret_type = args.kind.as_deref().filter(|t| !t.is_empty());
-            object.insert("type".to_owned(), Value::from(secret_type.unwrap_or("Opaque")));
+            object.insert(
+                "type".to_owned(),
+                Value::from(secret_type.unwrap_or("Opaque")),
+            );
             // kyaml always creates a Secret's data map, even an empty one.
             let encoded = data
                 .into_iter()
@@ -109,16 +116,24 @@ fn merged_options(
     let mut merged = local.cloned().unwrap_or_default();
     if let Some(global) = global {
         for (key, value) in &global.labels {
-            merged.labels.entry(key.clone()).or_insert_with(|| value.clone());
+            merged
+                .labels
+                .entry(key.clone())
+                .or_insert_with(|| value.clone());
         }
         for (key, value) in &global.annotations {
-            merged.annotations.entry(key.clone()).or_insert_with(|| value.clone());
+            merged
+                .annotations
+                .entry(key.clone())
+                .or_insert_with(|| value.clone());
         }
         let either = |local: Option<bool>, global: Option<bool>| {
             (local == Some(true) || global == Some(true)).then_some(true)
         };
-        merged.disable_name_suffix_hash =
-            either(merged.disable_name_suffix_hash, global.disable_name_suffix_hash);
+        merged.disable_name_suffix_hash = either(
+            merged.disable_name_suffix_hash,
+            global.disable_name_suffix_hash,
+        );
         merged.immutable = either(merged.immutable, global.immutable);
     }
     merged
@@ -261,7 +276,11 @@ fn merge_data(new: &mut Object, old: &Object, field: &str) {
 
 fn merged_string_maps(old: Option<&Value>, new: Option<&Value>) -> Map<String, Value> {
     let mut merged: BTreeMap<String, Value> = BTreeMap::new();
-    for map in [old, new].into_iter().flatten().filter_map(Value::as_object) {
+    for map in [old, new]
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object)
+    {
         for (key, value) in map {
             merged.insert(key.clone(), Value::from(scalar_text(value)));
         }
@@ -290,7 +309,9 @@ fn metadata_mut(object: &mut Object) -> &mut Map<String, Value> {
     if !metadata.is_object() {
         *metadata = Value::Object(Map::new());
     }
-    metadata.as_object_mut().expect("metadata was just made a map")
+    metadata
+        .as_object_mut()
+        .expect("metadata was just made a map")
 }
 
 #[cfg(test)]
@@ -351,7 +372,15 @@ mod tests {
         let keys: Vec<&String> = config_map["data"].as_object().unwrap().keys().collect();
         assert_eq!(
             keys,
-            ["BIRD", "MOUNTAIN", "OCEAN", "forces.txt", "fruit", "passphrase", "vegetable"]
+            [
+                "BIRD",
+                "MOUNTAIN",
+                "OCEAN",
+                "forces.txt",
+                "fruit",
+                "passphrase",
+                "vegetable"
+            ]
         );
         let secret = generate_hashed(GeneratorKind::Secret, sources, &tree);
         assert_eq!(secret["metadata"]["name"], "bob-58g62h555c");
@@ -378,14 +407,19 @@ mod tests {
     #[test]
     fn options_merge_with_generator_options() {
         let global = GeneratorOptions {
-            labels: [("team".into(), "global".into()), ("tier".into(), "web".into())].into(),
+            labels: [
+                ("team".into(), "global".into()),
+                ("tier".into(), "web".into()),
+            ]
+            .into(),
             immutable: Some(true),
             ..GeneratorOptions::default()
         };
         let entry = args(json!({"name": "cm", "literals": ["a=b"],
             "options": {"labels": {"team": "local"}, "annotations": {"note": "x"},
                         "disableNameSuffixHash": true}}));
-        let resource = generate(GeneratorKind::ConfigMap, &entry, Some(&global), &tree(&[])).unwrap();
+        let resource =
+            generate(GeneratorKind::ConfigMap, &entry, Some(&global), &tree(&[])).unwrap();
         assert!(!resource.needs_hash);
         let object = resource.object.into_value();
         assert_eq!(
@@ -398,8 +432,15 @@ mod tests {
 
     #[test]
     fn empty_generators_and_secret_types() {
-        let config_map = generate_hashed(GeneratorKind::ConfigMap, json!({"name": "empty"}), &tree(&[]));
-        assert_eq!(config_map, json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "empty-6ct58987ht"}}));
+        let config_map = generate_hashed(
+            GeneratorKind::ConfigMap,
+            json!({"name": "empty"}),
+            &tree(&[]),
+        );
+        assert_eq!(
+            config_map,
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "empty-6ct58987ht"}})
+        );
         let secret = generate(
             GeneratorKind::Secret,
             &args(json!({"name": "tls", "namespace": "ns", "type": "kubernetes.io/tls"})),
@@ -425,7 +466,13 @@ mod tests {
             &tree(&[]),
         )
         .unwrap_err();
-        assert!(error.message.starts_with("base/kustomization.yaml: secretGenerator `s`: invalid literal"), "{}", error.message);
+        assert!(
+            error
+                .message
+                .starts_with("base/kustomization.yaml: secretGenerator `s`: invalid literal"),
+            "{}",
+            error.message
+        );
         let typed = generate(
             GeneratorKind::ConfigMap,
             &args(json!({"name": "c", "type": "Opaque"})),
@@ -433,9 +480,20 @@ mod tests {
             &tree(&[]),
         )
         .unwrap_err();
-        assert!(typed.message.contains("`type` is a field of secretGenerator only"), "{}", typed.message);
-        let nameless = generate(GeneratorKind::ConfigMap, &args(json!({})), None, &tree(&[])).unwrap_err();
-        assert!(nameless.message.contains("needs a `name`"), "{}", nameless.message);
+        assert!(
+            typed
+                .message
+                .contains("`type` is a field of secretGenerator only"),
+            "{}",
+            typed.message
+        );
+        let nameless =
+            generate(GeneratorKind::ConfigMap, &args(json!({})), None, &tree(&[])).unwrap_err();
+        assert!(
+            nameless.message.contains("needs a `name`"),
+            "{}",
+            nameless.message
+        );
     }
 
     fn literal_map(name: &str, literals: &[&str], behavior: &str) -> (Resource, String) {
@@ -463,7 +521,11 @@ mod tests {
             resources[0].object.as_map()["data"],
             json!({"fruit": "apple", "veggie": "broccoli"})
         );
-        let names: Vec<&str> = resources[0].previous.iter().map(|id| id.name.as_str()).collect();
+        let names: Vec<&str> = resources[0]
+            .previous
+            .iter()
+            .map(|id| id.name.as_str())
+            .collect();
         assert_eq!(names, ["cm", "p-cm"]);
         assert_eq!(resources[0].renames.prefixes, ["p-"]);
     }
@@ -475,8 +537,10 @@ mod tests {
             "data": {"OLD": "x"}}))
         .unwrap();
         let mut resources = vec![Resource::new(plain)];
-        let entry = args(json!({"name": "project", "namespace": "ns", "literals": ["NEW=y"],
-            "options": {"labels": {"b": "2"}}}));
+        let entry = args(
+            json!({"name": "project", "namespace": "ns", "literals": ["NEW=y"],
+            "options": {"labels": {"b": "2"}}}),
+        );
         let generated = generate(GeneratorKind::ConfigMap, &entry, None, &tree(&[])).unwrap();
         absorb(&mut resources, generated, "replace").unwrap();
         let object = resources[0].object.as_map();
@@ -492,9 +556,17 @@ mod tests {
         absorb(&mut resources, first, &create).unwrap();
         let (again, create) = literal_map("cm", &["a=2"], "create");
         let error = absorb(&mut resources, again, &create).unwrap_err();
-        assert!(error.message.contains("already exists"), "{}", error.message);
+        assert!(
+            error.message.contains("already exists"),
+            "{}",
+            error.message
+        );
         let (missing, merge) = literal_map("other", &["a=2"], "merge");
         let error = absorb(&mut resources, missing, &merge).unwrap_err();
-        assert!(error.message.contains("does not exist yet"), "{}", error.message);
+        assert!(
+            error.message.contains("does not exist yet"),
+            "{}",
+            error.message
+        );
     }
 }

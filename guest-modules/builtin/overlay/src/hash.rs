@@ -31,7 +31,10 @@ pub fn add_hashes(resources: &mut [Resource]) -> Result<()> {
 
 /// kustomize's ten-character content hash of a ConfigMap or Secret.
 pub fn content_hash(object: &Map<String, Value>) -> std::result::Result<String, String> {
-    let kind = object.get("kind").and_then(Value::as_str).unwrap_or_default();
+    let kind = object
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let mut document: BTreeMap<&str, Value> = BTreeMap::new();
     document.insert("kind", Value::from(kind));
     document.insert("name", Value::from(""));
@@ -53,7 +56,15 @@ pub fn content_hash(object: &Map<String, Value>) -> std::result::Result<String, 
         document.insert(optional_map, map.clone());
     }
     let mut json = String::new();
-    write_go_json(&Value::Object(document.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()), &mut json);
+    write_go_json(
+        &Value::Object(
+            document
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+        ),
+        &mut json,
+    );
     Ok(encode(&Sha256::digest(json.as_bytes())))
 }
 
@@ -72,7 +83,11 @@ fn hashed_field(value: Option<&Value>) -> Value {
 /// The first ten hex digits of the digest, with 0, 1, 3, a and e swapped for letters (from
 /// kubectl: the suffix must not look like a number or spell words).
 fn encode(digest: &[u8]) -> String {
-    let hex: String = digest.iter().take(5).map(|byte| format!("{byte:02x}")).collect();
+    let hex: String = digest
+        .iter()
+        .take(5)
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
     hex.chars()
         .map(|digit| match digit {
             '0' => 'g',
@@ -168,7 +183,11 @@ mod tests {
         assert_eq!(hash(config_map("bob", bob)), "79t79mt227");
         let cm = json!({"fruit": "apple", "veggie": "broccoli"});
         assert_eq!(hash(config_map("cm", cm.clone())), "877mt5hc89");
-        assert_eq!(hash(config_map("p-cm", cm)), "877mt5hc89", "the name is not hashed");
+        assert_eq!(
+            hash(config_map("p-cm", cm)),
+            "877mt5hc89",
+            "the name is not hashed"
+        );
         let empty = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}});
         assert_eq!(hash(empty), "6ct58987ht");
         let quotes = json!({"TEST": "this is a 'test'"});
@@ -206,15 +225,22 @@ mod tests {
 
     #[test]
     fn hashing_renames_and_remembers_the_name() {
-        let object = Object::from_value(config_map("p-cm", json!({"fruit": "apple", "veggie": "broccoli"})))
-            .unwrap();
+        let object = Object::from_value(config_map(
+            "p-cm",
+            json!({"fruit": "apple", "veggie": "broccoli"}),
+        ))
+        .unwrap();
         let mut resources = vec![Resource::new(object.clone()), Resource::new(object)];
         resources[0].needs_hash = true;
         add_hashes(&mut resources).unwrap();
         assert_eq!(resources[0].object.name(), "p-cm-877mt5hc89");
         assert_eq!(resources[0].previous[0].name, "p-cm");
         add_hashes(&mut resources).unwrap();
-        assert_eq!(resources[0].object.name(), "p-cm-877mt5hc89-877mt5hc89", "as kustomize does");
+        assert_eq!(
+            resources[0].object.name(),
+            "p-cm-877mt5hc89-877mt5hc89",
+            "as kustomize does"
+        );
         assert_eq!(resources[1].object.name(), "p-cm");
     }
 }

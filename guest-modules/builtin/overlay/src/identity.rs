@@ -160,14 +160,20 @@ pub fn add_affix(resources: &mut [Resource], affix: Affix, specs: &[FieldSpec]) 
     }
     for resource in resources {
         let original_kind = resource.original().kind;
-        let (group, version) = (resource.object.group().to_owned(), resource.version().to_owned());
+        let (group, version) = (
+            resource.object.group().to_owned(),
+            resource.version().to_owned(),
+        );
         if UNPREFIXED
             .iter()
             .any(|gvk| gvk.selects(&group, &version, &original_kind))
         {
             continue;
         }
-        for spec in specs.iter().filter(|s| s.selects(&group, &version, &original_kind)) {
+        for spec in specs
+            .iter()
+            .filter(|s| s.selects(&group, &version, &original_kind))
+        {
             if spec.path == METADATA_NAME {
                 match affix {
                     Affix::Prefix(prefix) => resource.renames.prefixes.push(prefix.to_owned()),
@@ -189,11 +195,18 @@ pub fn add_affix(resources: &mut [Resource], affix: Affix, specs: &[FieldSpec]) 
 
 /// Sets the count at every spec's field of the objects that have or had the entry's name
 /// and a kind the spec selects. An entry that matches nothing is an error, as in kustomize.
-pub fn set_replicas(resources: &mut [Resource], replica: &Replica, specs: &[FieldSpec]) -> Result<()> {
+pub fn set_replicas(
+    resources: &mut [Resource],
+    replica: &Replica,
+    specs: &[FieldSpec],
+) -> Result<()> {
     let mut matched = false;
     for spec in specs {
         for resource in resources.iter_mut() {
-            let (group, version) = (resource.object.group().to_owned(), resource.version().to_owned());
+            let (group, version) = (
+                resource.object.group().to_owned(),
+                resource.version().to_owned(),
+            );
             let selected = resource
                 .ids()
                 .any(|id| id.name == replica.name && spec.selects(&group, &version, &id.kind));

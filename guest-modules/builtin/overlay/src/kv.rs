@@ -231,6 +231,10 @@ mod tests {
             files: vec!["nope".to_owned()],
             ..GeneratorArgs::default()
         };
-        assert!(load(&missing, |path| files.get(path)).unwrap_err().contains("`nope`"));
+        assert!(
+            load(&missing, |path| files.get(path))
+                .unwrap_err()
+                .contains("`nope`")
+        );
     }
 }

@@ -96,7 +96,10 @@ mod tests {
     #[test]
     fn paths_are_relative_to_the_top_kustomization() {
         assert_eq!(relative("apps/web", "apps/web/cm.yaml"), "cm.yaml");
-        assert_eq!(relative("apps/web", "apps/base/svc.yaml"), "../base/svc.yaml");
+        assert_eq!(
+            relative("apps/web", "apps/base/svc.yaml"),
+            "../base/svc.yaml"
+        );
         assert_eq!(relative("", "base/svc.yaml"), "base/svc.yaml");
         assert_eq!(join("apps/web", "../base/svc.yaml"), "apps/base/svc.yaml");
         assert_eq!(join("", "./cm.yaml"), "cm.yaml");

@@ -238,7 +238,11 @@ fn prefer_renamed_alike<'a>(found: Vec<&'a Candidate>, referrer: &Referrer) -> V
             .collect()
     };
     let found = sieve(found, true);
-    if found.len() > 1 { sieve(found, false) } else { found }
+    if found.len() > 1 {
+        sieve(found, false)
+    } else {
+        found
+    }
 }
 
 /// Points every referring field at the current name of the object it names.

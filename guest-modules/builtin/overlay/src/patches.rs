@@ -87,7 +87,14 @@ pub fn selected_strategic_merge(
     while index < resources.len() {
         let resource = &mut resources[index];
         let kept = !selector.matches(resource)
-            || strategic_merge(resource, patch, Metadata::Stringified, options, openapi, field)?;
+            || strategic_merge(
+                resource,
+                patch,
+                Metadata::Stringified,
+                options,
+                openapi,
+                field,
+            )?;
         match kept {
             true => index += 1,
             false => {
@@ -350,7 +357,9 @@ mod tests {
         .unwrap_err();
         assert_eq!(error.field.as_deref(), Some("patches[2]"));
         assert!(
-            error.message.contains("a map at `spec.replicas` where the object has a scalar"),
+            error
+                .message
+                .contains("a map at `spec.replicas` where the object has a scalar"),
             "{}",
             error.message
         );

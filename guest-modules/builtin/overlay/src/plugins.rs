@@ -7,7 +7,9 @@
 //! the kustomization's `configurations`.
 
 use argocd_wasm_sdk::{Diagnostic, Object, Result};
-use kustomization::{GeneratorArgs, PatchOptions, ReplacementEntry, Resource as Entry, Target, Tree};
+use kustomization::{
+    GeneratorArgs, PatchOptions, ReplacementEntry, Resource as Entry, Target, Tree,
+};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -46,7 +48,13 @@ pub fn run_generators(tree: &Tree, accumulator: &mut Accumulator) -> Result<()> 
 /// Runs the `transformers:` entries in order on everything accumulated.
 pub fn run_transformers(tree: &Tree, accumulator: &mut Accumulator) -> Result<()> {
     for (config, at) in configs(tree, &tree.transformers, "transformers", accumulator)? {
-        transform(tree, &mut accumulator.resources, &accumulator.openapi, &config, &at)?;
+        transform(
+            tree,
+            &mut accumulator.resources,
+            &accumulator.openapi,
+            &config,
+            &at,
+        )?;
     }
     Ok(())
 }
@@ -120,7 +128,9 @@ fn transform(
     match config.kind() {
         "PrefixSuffixTransformer" | "PrefixTransformer" | "SuffixTransformer" => {
             let c: AffixConfig = read(config).map_err(fail)?;
-            let specs = c.field_specs.ok_or_else(|| fail("fieldSpecs is not expected to be nil".into()))?;
+            let specs = c
+                .field_specs
+                .ok_or_else(|| fail("fieldSpecs is not expected to be nil".into()))?;
             identity::add_affix(resources, Affix::Prefix(&c.prefix), &specs);
             identity::add_affix(resources, Affix::Suffix(&c.suffix), &specs);
         }
@@ -166,7 +176,11 @@ fn transform(
         }
         "PatchStrategicMergeTransformer" => {
             let c: StrategicMergeConfig = read(config).map_err(fail)?;
-            let sources = c.paths.iter().map(String::as_str).chain(c.patches.as_deref());
+            let sources = c
+                .paths
+                .iter()
+                .map(String::as_str)
+                .chain(c.patches.as_deref());
             for source in sources {
                 for body in bodies(tree, Some(source), at)? {
                     let PatchBody::Strategic(patch) = body else {
@@ -178,7 +192,9 @@ fn transform(
         }
         "PatchJson6902Transformer" => {
             let c: Json6902Config = read(config).map_err(fail)?;
-            let target = c.target.ok_or_else(|| fail("must specify a target".into()))?;
+            let target = c
+                .target
+                .ok_or_else(|| fail("must specify a target".into()))?;
             let selector = compile(&target, at)?;
             let source = c.path.as_deref().or(c.json_op.as_deref());
             for body in bodies(tree, source, at)? {

@@ -181,7 +181,12 @@ mod tests {
 
     #[test]
     fn renames_alike_compare_the_ends_of_the_prefix_lists() {
-        let (a, ba, b, none) = (renamed(&["a"]), renamed(&["b", "a"]), renamed(&["b"]), renamed(&[]));
+        let (a, ba, b, none) = (
+            renamed(&["a"]),
+            renamed(&["b", "a"]),
+            renamed(&["b"]),
+            renamed(&[]),
+        );
         assert!(a.alike(&ba, false));
         assert!(!b.alike(&ba, false));
         assert!(!none.alike(&a, false));

@@ -58,8 +58,14 @@ impl<'s> Schema<'s> {
     /// How the list at `path` (field names, no indexes) merges.
     fn list(&self, path: &[&str]) -> ListMerge<'s> {
         match *self {
-            Self::BuiltIn { built_in: true, service } => built_in_list(service, path),
-            Self::BuiltIn { built_in: false, .. } | Self::Custom(None) => ListMerge::Replace,
+            Self::BuiltIn {
+                built_in: true,
+                service,
+            } => built_in_list(service, path),
+            Self::BuiltIn {
+                built_in: false, ..
+            }
+            | Self::Custom(None) => ListMerge::Replace,
             Self::Custom(Some((custom, definition))) => custom.list(definition, path),
         }
     }
@@ -70,8 +76,13 @@ fn built_in_list(service: bool, path: &[&str]) -> ListMerge<'static> {
     let parent = path.len().checked_sub(2).map(|i| path[i]);
     let keys = |keys: &[&'static str]| ListMerge::Keys(keys.to_vec());
     match *path.last().unwrap_or(&"") {
-        "containers" | "initContainers" | "ephemeralContainers" | "env" | "volumes"
-        | "imagePullSecrets" | "webhooks" => keys(&["name"]),
+        "containers"
+        | "initContainers"
+        | "ephemeralContainers"
+        | "env"
+        | "volumes"
+        | "imagePullSecrets"
+        | "webhooks" => keys(&["name"]),
         "volumeMounts" => keys(&["mountPath"]),
         "volumeDevices" => keys(&["devicePath"]),
         "hostAliases" => keys(&["ip"]),
@@ -194,11 +205,7 @@ fn fresh<'p>(patch: &'p Value, schema: Schema, path: &mut Vec<&'p str>) -> Merge
     }
 }
 
-fn fresh_map<'p>(
-    patch: &'p Map<String, Value>,
-    schema: Schema,
-    path: &mut Vec<&'p str>,
-) -> Merged {
+fn fresh_map<'p>(patch: &'p Map<String, Value>, schema: Schema, path: &mut Vec<&'p str>) -> Merged {
     // kyaml ignores an unknown directive on a map the object lacks: it stays as a key.
     let known = matches!(directive(patch), Some("delete" | "replace" | "merge"));
     if directive(patch) == Some("delete") {
@@ -329,7 +336,10 @@ fn valid_pairs<'k>(
         return (keys.to_vec(), tuple.to_vec());
     }
     let pick = |i: usize| used[i];
-    let valid_keys = (0..keys.len()).filter(|i| pick(*i)).map(|i| keys[i]).collect();
+    let valid_keys = (0..keys.len())
+        .filter(|i| pick(*i))
+        .map(|i| keys[i])
+        .collect();
     let valid_values = (0..keys.len())
         .filter(|i| pick(*i))
         .map(|i| tuple[i].clone())
@@ -369,10 +379,13 @@ fn set_element(items: &mut Vec<Value>, element: Option<&Value>, keys: &[&str], v
             continue;
         }
         let matches = !values.is_empty()
-            && keys.iter().zip(values).all(|(key, value)| match field_text(&item, key) {
-                Some(text) => value.is_empty() || text == *value,
-                None => false,
-            });
+            && keys
+                .iter()
+                .zip(values)
+                .all(|(key, value)| match field_text(&item, key) {
+                    Some(text) => value.is_empty() || text == *value,
+                    None => false,
+                });
         if !matches {
             if !values.is_empty() {
                 kept.push(item);
@@ -417,7 +430,8 @@ fn merge_keyed<'p>(
         let (valid_keys, valid_values) = valid_pairs(&tuples, tuple, keys);
         let (lookup_keys, lookup_values) = valid_pairs(std::slice::from_ref(tuple), tuple, keys);
         let original = find_item(&dest, &lookup_keys, &lookup_values);
-        let patched = find_item(patch.iter().copied(), &lookup_keys, &lookup_values).map(|i| patch[i]);
+        let patched =
+            find_item(patch.iter().copied(), &lookup_keys, &lookup_values).map(|i| patch[i]);
         // kyaml merges into the object's item in place, except for a replacing item, which
         // it merges into a copy.
         let in_place = original.filter(|_| patched.and_then(item_directive) != Some("replace"));
@@ -477,14 +491,39 @@ mod tests {
 
     #[test]
     fn kyaml_errors_name_the_field() {
-        let error = super::merge(json!({"spec": {"m": {"k": "v"}}}), &json!({"spec": {"m": "x"}}), built_in("Pod"));
-        assert_eq!(error.unwrap_err(), "the patch has a scalar at `spec.m` where the object has a map");
-        let unknown = super::merge(json!({"spec": {"m": {}}}), &json!({"spec": {"m": {"$patch": "drop"}}}), built_in("Pod"));
-        assert_eq!(unknown.unwrap_err(), "unknown strategic merge directive `$patch: drop` at `spec.m`");
-        let list = super::merge(pod(json!([{"name": "a"}])), &pod(json!([{"$patch": "drop"}])), built_in("Pod"));
-        assert!(list.unwrap_err().contains("`$patch: drop` at `spec.containers`"));
+        let error = super::merge(
+            json!({"spec": {"m": {"k": "v"}}}),
+            &json!({"spec": {"m": "x"}}),
+            built_in("Pod"),
+        );
+        assert_eq!(
+            error.unwrap_err(),
+            "the patch has a scalar at `spec.m` where the object has a map"
+        );
+        let unknown = super::merge(
+            json!({"spec": {"m": {}}}),
+            &json!({"spec": {"m": {"$patch": "drop"}}}),
+            built_in("Pod"),
+        );
+        assert_eq!(
+            unknown.unwrap_err(),
+            "unknown strategic merge directive `$patch: drop` at `spec.m`"
+        );
+        let list = super::merge(
+            pod(json!([{"name": "a"}])),
+            &pod(json!([{"$patch": "drop"}])),
+            built_in("Pod"),
+        );
+        assert!(
+            list.unwrap_err()
+                .contains("`$patch: drop` at `spec.containers`")
+        );
         // A map the object lacks keeps an unknown directive as a key, as kyaml does.
-        let kept = merge(json!({}), &json!({"spec": {"$patch": "drop", "a": 1}}), built_in("Pod"));
+        let kept = merge(
+            json!({}),
+            &json!({"spec": {"$patch": "drop", "a": 1}}),
+            built_in("Pod"),
+        );
         assert_eq!(kept, Some(json!({"spec": {"$patch": "drop", "a": 1}})));
     }
 
@@ -549,7 +588,11 @@ mod tests {
     fn lone_list_directives_delete_merge_or_replace_the_list() {
         // Expectations from `kubectl kustomize` (tests/conformance/strategic-merge/list-*).
         let dest = volumes(json!([{"name": "data", "emptyDir": {}}, {"name": "config"}]));
-        let deleted = merge(dest.clone(), &volumes(json!([{"$patch": "delete"}])), built_in("Pod"));
+        let deleted = merge(
+            dest.clone(),
+            &volumes(json!([{"$patch": "delete"}])),
+            built_in("Pod"),
+        );
         assert_eq!(deleted, Some(json!({"spec": {}})));
         let merged = merge(
             dest.clone(),
@@ -566,13 +609,18 @@ mod tests {
             &volumes(json!([{"name": "config", "$patch": "delete", "x": 1}])),
             built_in("Pod"),
         );
-        assert_eq!(item.unwrap()["spec"]["volumes"], json!([{"name": "data", "emptyDir": {}}]));
+        assert_eq!(
+            item.unwrap()["spec"]["volumes"],
+            json!([{"name": "data", "emptyDir": {}}])
+        );
     }
 
     #[test]
     fn a_replacing_item_keeps_a_matching_item_as_it_was() {
         // kyaml merges a replacing item into a copy it drops (list-item-replace).
-        let dest = volumes(json!([{"name": "data", "emptyDir": {}}, {"name": "config", "configMap": {"name": "cfg"}}]));
+        let dest = volumes(
+            json!([{"name": "data", "emptyDir": {}}, {"name": "config", "configMap": {"name": "cfg"}}]),
+        );
         let patch = volumes(json!([
             {"name": "config", "$patch": "replace", "secret": {"secretName": "s"}},
             {"name": "fresh", "$patch": "replace", "emptyDir": {}}
@@ -587,8 +635,11 @@ mod tests {
         );
         let object = json!({"spec": {"replicas": 1}});
         let whole = json!({"$patch": "replace", "spec": {"replicas": 5}});
-        assert_eq!(merge(object, &whole, built_in("Deployment")), Some(json!({"spec": {"replicas": 5}})),
-            "merge replaces; patches::strategic_merge keeps the object as kyaml does");
+        assert_eq!(
+            merge(object, &whole, built_in("Deployment")),
+            Some(json!({"spec": {"replicas": 5}})),
+            "merge replaces; patches::strategic_merge keeps the object as kyaml does"
+        );
     }
 
     #[test]

@@ -48,9 +48,8 @@ pub fn apply(tree: &Tree, resources: &mut [Resource]) -> Result<()> {
         legacy_sort_options: None,
     };
     let options = tree.kustomization.sort_options.as_ref().unwrap_or(&legacy);
-    sort(options, resources).map_err(|problem| {
-        Diagnostic::error(problem).at(format!("{}: sortOptions", tree.file))
-    })
+    sort(options, resources)
+        .map_err(|problem| Diagnostic::error(problem).at(format!("{}: sortOptions", tree.file)))
 }
 
 /// Sorts by `options`, as a SortOrderTransformer configured with them does.
@@ -123,7 +122,13 @@ fn gvk(resource: &Resource) -> (&str, &str, &str) {
 }
 
 fn gvk_sort_string((group, version, kind): (&str, &str, &str)) -> String {
-    let or = |text: &str, empty: &str| if text.is_empty() { empty.to_owned() } else { text.to_owned() };
+    let or = |text: &str, empty: &str| {
+        if text.is_empty() {
+            empty.to_owned()
+        } else {
+            text.to_owned()
+        }
+    };
     [or(group, "~G"), or(version, "~V"), or(kind, "~K")].join("_")
 }
 
@@ -131,8 +136,13 @@ fn gvk_sort_string((group, version, kind): (&str, &str, &str)) -> String {
 /// namespace), so `a-b|x` sorts before `a|x`. The group, version and kind are equal here.
 fn id_sort_string(resource: &Resource) -> String {
     let object = &resource.object;
-    let namespace = object.namespace().filter(|ns| !ns.is_empty()).unwrap_or("~X");
-    let name = Some(object.name()).filter(|n| !n.is_empty()).unwrap_or("~N");
+    let namespace = object
+        .namespace()
+        .filter(|ns| !ns.is_empty())
+        .unwrap_or("~X");
+    let name = Some(object.name())
+        .filter(|n| !n.is_empty())
+        .unwrap_or("~N");
     format!("{namespace}|{name}")
 }
 
@@ -148,8 +158,10 @@ mod tests {
             metadata["namespace"] = json!(namespace);
         }
         Resource::new(
-            Object::from_value(json!({"apiVersion": api_version, "kind": kind, "metadata": metadata}))
-                .unwrap(),
+            Object::from_value(
+                json!({"apiVersion": api_version, "kind": kind, "metadata": metadata}),
+            )
+            .unwrap(),
         )
     }
 
@@ -163,7 +175,12 @@ mod tests {
     #[test]
     fn legacy_puts_known_kinds_first_and_webhooks_last() {
         let mut resources = vec![
-            resource("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration", None, "v"),
+            resource(
+                "admissionregistration.k8s.io/v1",
+                "ValidatingWebhookConfiguration",
+                None,
+                "v",
+            ),
             resource("apps/v1", "Deployment", Some("b"), "web"),
             resource("example.com/v1", "Widget", None, "w"),
             resource("v1", "Service", None, "svc"),

@@ -120,7 +120,12 @@ fn components_run_on_their_parents_objects() {
     assert_eq!(out.len(), 2);
     for object in &out {
         assert_eq!(object["metadata"]["labels"]["team"], "shop");
-        assert!(object["metadata"]["name"].as_str().unwrap().starts_with("p-"));
+        assert!(
+            object["metadata"]["name"]
+                .as_str()
+                .unwrap()
+                .starts_with("p-")
+        );
     }
 }
 
@@ -129,7 +134,10 @@ fn duplicate_ids_and_misplaced_components_are_errors() {
     let twice = build(tree(
         "app/kustomization.yaml",
         json!({}),
-        json!([objects("a.yaml", vec![config_map()]), objects("a.yaml", vec![config_map()])]),
+        json!([
+            objects("a.yaml", vec![config_map()]),
+            objects("a.yaml", vec![config_map()])
+        ]),
         json!({}),
     ))
     .unwrap_err();
@@ -152,7 +160,10 @@ fn duplicate_ids_and_misplaced_components_are_errors() {
         json!({}),
     ))
     .unwrap_err();
-    assert!(misplaced[0].message.contains("components:"), "{misplaced:?}");
+    assert!(
+        misplaced[0].message.contains("components:"),
+        "{misplaced:?}"
+    );
 }
 
 #[test]
