@@ -13,6 +13,7 @@ mod metrics;
 pub mod protocol;
 mod scheduler;
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::os::unix::fs::{FileTypeExt as _, MetadataExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
@@ -262,7 +263,7 @@ async fn generate(State(daemon): State<Arc<Daemon>>, body: Bytes) -> Response {
         started,
         answered: false,
     };
-    let app = fairness_key(&request);
+    let app = fairness_key(&request.env, &request.dir);
     let waiting = budget.remaining().unwrap_or(daemon.render_budget);
     let Ok(slot) = tokio::time::timeout(waiting, daemon.scheduler.acquire(&app)).await else {
         let message = format!(
@@ -297,15 +298,15 @@ async fn generate(State(daemon): State<Arc<Daemon>>, body: Bytes) -> Response {
 }
 
 /// Whose turn a request waits for: its Argo CD app, or its directory when it names none.
-fn fairness_key(request: &GenerateRequest) -> String {
-    match request.env.get("ARGOCD_APP_NAME") {
+fn fairness_key(env: &BTreeMap<String, String>, dir: &Path) -> String {
+    match env.get("ARGOCD_APP_NAME") {
         Some(name) if !name.is_empty() => name.clone(),
-        _ => request.dir.display().to_string(),
+        _ => dir.display().to_string(),
     }
 }
 
 /// `parameters` for an app: loads the steps' modules like a render does, so it waits for
-/// a permit too.
+/// its app's turn at a slot too.
 async fn announce(State(daemon): State<Arc<Daemon>>, body: Bytes) -> Response {
     let request: ParametersRequest = match serde_json::from_slice(&body) {
         Ok(request) => request,
@@ -314,12 +315,10 @@ async fn announce(State(daemon): State<Arc<Daemon>>, body: Bytes) -> Response {
             return (StatusCode::BAD_REQUEST, message).into_response();
         }
     };
-    let app = request
-        .env
-        .get("ARGOCD_APP_NAME")
-        .cloned()
-        .unwrap_or_default();
-    let slot = daemon.scheduler.acquire(&app).await;
+    let slot = daemon
+        .scheduler
+        .acquire(&fairness_key(&request.env, &request.dir))
+        .await;
     let outcome = tokio::task::spawn_blocking(move || {
         let _slot = slot;
         parameters::announce(&daemon.runtime, &request)
