@@ -295,15 +295,11 @@ fn generate(
         format,
         budget_ms: None,
     };
-    if let Some(socket) = socket.filter(|socket| socket.exists()) {
-        match client::generate(socket, &mut request, deadline)? {
-            Answer::Rendered(stream) => return write_stdout(&stream),
-            Answer::Failed(message) => bail!(message),
-            Answer::Unreachable(why) => tracing::warn!(
-                "the daemon on {} cannot be reached ({why}); rendering in-process",
-                socket.display()
-            ),
-        }
+    let forwarded = ask_daemon(socket, "rendering", |socket| {
+        client::generate(socket, &mut request, deadline)
+    })?;
+    if let Some(stream) = forwarded {
+        return write_stdout(&stream);
     }
     let mut invocation = Invocation::from_argocd_env(std::mem::take(&mut request.env))?;
     invocation.budget =
@@ -331,17 +327,36 @@ fn announce(options: &RuntimeOptions, dir: &Path, socket: Option<&Path>) -> Resu
             .join(dir),
         env: contract_env(utf8_vars()),
     };
-    if let Some(socket) = socket.filter(|socket| socket.exists()) {
-        match client::parameters(socket, &request)? {
-            Answer::Rendered(json) => return write_stdout(&json),
-            Answer::Failed(message) => bail!(message),
-            Answer::Unreachable(why) => tracing::warn!(
-                "the daemon on {} cannot be reached ({why}); announcing in-process",
-                socket.display()
-            ),
-        }
+    if let Some(json) = ask_daemon(socket, "announcing", |socket| {
+        client::parameters(socket, &request)
+    })? {
+        return write_stdout(&json);
     }
     write_stdout(&parameters::announce(&options.build()?, &request)?)
+}
+
+/// The daemon's answer when there is a daemon on `socket` that can be reached; `None` (with
+/// a warning naming what now happens `in-process`) when the caller must do the work itself.
+/// A failure the daemon reports is the caller's failure: it is never retried in-process.
+fn ask_daemon(
+    socket: Option<&Path>,
+    in_process: &str,
+    ask: impl FnOnce(&Path) -> Result<Answer>,
+) -> Result<Option<String>> {
+    let Some(socket) = socket.filter(|socket| socket.exists()) else {
+        return Ok(None);
+    };
+    match ask(socket)? {
+        Answer::Rendered(text) => Ok(Some(text)),
+        Answer::Failed(message) => bail!(message),
+        Answer::Unreachable(why) => {
+            tracing::warn!(
+                "the daemon on {} cannot be reached ({why}); {in_process} in-process",
+                socket.display()
+            );
+            Ok(None)
+        }
+    }
 }
 
 fn serve(options: &RuntimeOptions, args: ServeArgs) -> Result<ExitCode> {
