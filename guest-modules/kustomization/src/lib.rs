@@ -6,6 +6,7 @@
 //! Every field kustomize builds locally is listed here once; `deny_unknown_fields` makes any
 //! other field an error that names it.
 
+pub mod base64;
 pub mod generators;
 pub mod patches;
 pub mod replacements;

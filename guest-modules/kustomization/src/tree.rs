@@ -68,6 +68,16 @@ pub enum FileData {
     Base64(String),
 }
 
+impl FileData {
+    /// A file read as bytes: text when it is UTF-8, else base64.
+    pub fn from_bytes(bytes: Vec<u8>) -> Self {
+        match String::from_utf8(bytes) {
+            Ok(text) => FileData::Text(text),
+            Err(binary) => FileData::Base64(crate::base64::encode(binary.as_bytes())),
+        }
+    }
+}
+
 impl Tree {
     /// The file (or inline text) the kustomization names as `key`.
     pub fn file(&self, key: &str) -> Option<&FileData> {

@@ -353,11 +353,7 @@ impl Loader<'_> {
             .chain(args.envs.iter().map(String::as_str))
             .chain(args.env.as_deref());
         for path in sources {
-            let bytes = self.read(dir, path)?;
-            let data = match String::from_utf8(bytes) {
-                Ok(text) => FileData::Text(text),
-                Err(binary) => FileData::Base64(base64(binary.as_bytes())),
-            };
+            let data = FileData::from_bytes(self.read(dir, path)?);
             files.insert(path.to_owned(), data);
         }
         Ok(())
@@ -587,26 +583,6 @@ fn replacement_paths(value: Option<&Value>) -> impl Iterator<Item = &str> {
         .filter_map(|entry| entry.get("path").and_then(Value::as_str))
 }
 
-/// Standard base64 with padding, for generator files that are not UTF-8.
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, byte)| n | u32::from(*byte) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 /// The one place this file parses YAML: every document of `text`, typed as kubectl types
 /// it; errors name `origin` and the line.
 fn parse_yaml(text: &str, origin: &str) -> Result<Vec<Value>> {
@@ -763,14 +739,5 @@ mod tests {
             "{error}"
         );
         assert!(error.contains("Vendor it"), "{error}");
-    }
-
-    #[test]
-    fn base64_pads_like_the_standard() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foo"), "Zm9v");
-        assert_eq!(base64(&[0xff, 0xfe]), "//4=");
     }
 }

@@ -390,7 +390,7 @@ mod tests {
 
     #[test]
     fn binary_files_go_to_binary_data() {
-        let hello = base64::encode(&[0xff, b'h', b'e', b'l', b'l', b'o'].repeat(30));
+        let hello = kustomization::base64::encode(&[0xff, b'h', b'e', b'l', b'l', b'o'].repeat(30));
         let tree = tree(&[("data.bin", FileData::Base64(hello))]);
         let config_map = generate_hashed(
             GeneratorKind::ConfigMap,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use kustomization::{FileData, GeneratorArgs};
 
-use crate::base64;
+use kustomization::base64;
 
 /// A value as generated: file contents may be bytes that are not UTF-8.
 pub type Bytes = Vec<u8>;
