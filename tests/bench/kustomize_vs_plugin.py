@@ -1,22 +1,33 @@
 #!/usr/bin/env python3
-"""Times `kubectl kustomize` and `argocd-wasm-plugin render` on generated magento-like trees.
+"""Times `argocd-wasm-plugin render` against `kubectl kustomize` and against the floor, on
+generated magento-like trees.
 
 For each N it writes a base with N services (per service: blue and green Deployments, a
 Service, an HPA, a PDB and a ConfigMap: 6N objects) and an overlay that sets a namespace,
-commonLabels, commonAnnotations, images and a patch targeting every Deployment. Both tools
-render the overlay in the same run; the script checks they produce the same objects and
-prints both times and the ratio.
+commonLabels, commonAnnotations, images and a patch targeting every Deployment. In one run
+it measures, per N:
+
+- ours: `render` of the overlay (YAML out), the median of warm runs, and its peak RSS;
+- in-process: the same render asked of a warm `serve` daemon over its socket (no process
+  start, modules instantiated from memory);
+- kubectl: `kubectl kustomize` of the same overlay, checked to give the same objects;
+- floor: parsing our output, a JSON round trip of every object and emitting YAML again, in
+  one process (`yaml-bench floor`, tests/bench/yaml): what any render of it costs at least.
 
     cargo build --release -p argocd-wasm-plugin
+    cargo build --release --manifest-path tests/bench/yaml/Cargo.toml
     python3 tests/bench/kustomize_vs_plugin.py                 # N = 10, 100, 1000
     python3 tests/bench/kustomize_vs_plugin.py --sizes 10,100 --runs 5
 
-kubectl kustomize takes minutes at N = 1000; --kubectl-max N skips it above N.
+kubectl kustomize takes minutes at N = 1000 on a busy machine; --kubectl-max N skips it
+above N.
 """
 
 import argparse
+import http.client
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -132,13 +143,61 @@ def write_tree(root: Path, services: int) -> Path:
     return overlay
 
 
-def timed(command: list[str]) -> tuple[float, bytes]:
-    started = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, check=False)
-    elapsed = time.perf_counter() - started
-    if result.returncode != 0:
-        sys.exit(f"{' '.join(command)} failed:\n{result.stderr.decode()}")
-    return elapsed, result.stdout
+def timed(command: list[str]) -> tuple[float, bytes, int]:
+    """Wall seconds, stdout and peak RSS (KiB) of one run of `command`."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            sys.exit(f"{' '.join(command)} failed:\n{err.read().decode()}")
+        return elapsed, out.read(), usage.ru_maxrss
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, path: str):
+        super().__init__("localhost")
+        self.path = path
+
+    def connect(self) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(self.path)
+
+
+class Daemon:
+    """A warm `serve` daemon: renders in-process, timed from its socket."""
+
+    def __init__(self, workdir: Path):
+        self.socket = str(workdir / "serve.sock")
+        self.process = subprocess.Popen(
+            [ARGS.binary, "serve", "--socket", self.socket],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        for _ in range(300):
+            if subprocess.run([ARGS.binary, "serve", "--check", "--socket", self.socket],
+                              capture_output=True).returncode == 0:
+                return
+            time.sleep(0.1)
+        sys.exit("the daemon did not become ready")
+
+    def render(self, directory: Path) -> float:
+        body = json.dumps({"dir": str(directory), "env": {}, "format": "yaml"})
+        connection = UnixHTTPConnection(self.socket)
+        started = time.perf_counter()
+        connection.request("POST", "/v1/generate", body, {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        payload = response.read()
+        elapsed = time.perf_counter() - started
+        if response.status != 200:
+            sys.exit(f"the daemon failed: {payload[:2000].decode()}")
+        return elapsed
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait()
 
 
 def keyed(objects: list[dict]) -> dict:
@@ -148,51 +207,83 @@ def keyed(objects: list[dict]) -> dict:
     return {key(o): o for o in objects}
 
 
-def kubectl_objects(stdout: bytes) -> list[dict]:
-    # kubectl can print JSON only through `kubectl kustomize | kubectl convert`; parse its
-    # YAML with the plugin itself (a plain manifests directory renders unchanged).
-    with tempfile.TemporaryDirectory() as tmp:
-        Path(tmp, "out.yaml").write_bytes(stdout)
-        _, out = timed([ARGS.binary, "render", "--output", "json", tmp])
+def as_json(directory: Path) -> list[dict]:
+    _, out, _ = timed([ARGS.binary, "render", "--output", "json", str(directory)])
     return [json.loads(line) for line in out.splitlines()]
 
 
-def bench(services: int) -> None:
+def yaml_objects(stdout: bytes) -> list[dict]:
+    # Read a YAML stream with the plugin itself: a plain manifests directory renders unchanged.
+    with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, "out.yaml").write_bytes(stdout)
+        return as_json(Path(tmp))
+
+
+def floor_ms(output: bytes) -> float:
+    with tempfile.NamedTemporaryFile(suffix=".yaml") as file:
+        file.write(output)
+        file.flush()
+        _, out, _ = timed([ARGS.floor, "floor", file.name, str(ARGS.runs)])
+    return float(out)
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+def bench(services: int, daemon: Daemon) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         overlay = write_tree(Path(tmp), services)
-        ours_cmd = [ARGS.binary, "render", "--output", "json", str(overlay)]
-        cold, ours_out = timed(ours_cmd)  # first run also fills the module cache
-        warm = [timed(ours_cmd)[0] for _ in range(ARGS.runs)]
-        ours_s = statistics.median(warm)
-        row = f"{services:>6} {6 * services:>8} {cold * 1000:>10.1f} {ours_s * 1000:>10.1f}"
+        ours_cmd = [ARGS.binary, "render", str(overlay)]
+        _, ours_out, _ = timed(ours_cmd)  # the first run also fills the module cache
+        runs = [timed(ours_cmd) for _ in range(ARGS.runs)]
+        ours = median_ms([elapsed for elapsed, _, _ in runs])
+        rss_mib = max(rss for _, _, rss in runs) / 1024
+        daemon.render(overlay)
+        in_process = median_ms([daemon.render(overlay) for _ in range(ARGS.runs)])
+        floor = floor_ms(ours_out)
+        row = (f"{services:>6} {6 * services:>7} {ours:>9.1f} {rss_mib:>8.1f} {in_process:>11.1f} "
+               f"{floor:>9.1f} {ours / floor:>9.2f}x")
         if services > ARGS.kubectl_max:
-            print(f"{row} {'skipped':>12} {'-':>8}  -", flush=True)
+            print(f"{row} {'skipped':>11} {'-':>8}  -", flush=True)
             return
-        theirs_s, theirs_out = timed(["kubectl", "kustomize", str(overlay)])
-        ours_objs = [json.loads(line) for line in ours_out.splitlines()]
-        same = keyed(ours_objs) == keyed(kubectl_objects(theirs_out))
+        theirs_s, theirs_out, _ = timed(["kubectl", "kustomize", str(overlay)])
+        same = keyed(yaml_objects(ours_out)) == keyed(yaml_objects(theirs_out))
         print(
-            f"{row} {theirs_s * 1000:>12.1f} {theirs_s / ours_s:>7.0f}x  "
+            f"{row} {theirs_s * 1000:>11.1f} {theirs_s * 1000 / ours:>7.1f}x  "
             f"{'same objects' if same else 'OBJECTS DIFFER'}",
             flush=True,
         )
 
 
 def main() -> None:
-    print(f"binary: {ARGS.binary}; median of {ARGS.runs} warm runs; cold = first run")
-    print(f"{'N':>6} {'objects':>8} {'cold ms':>10} {'plugin ms':>10} {'kubectl ms':>12} {'speedup':>8}  check")
-    for size in ARGS.sizes:
-        bench(size)
+    print(f"binary: {ARGS.binary}; medians of {ARGS.runs} warm runs; load average "
+          f"{os.getloadavg()[0]:.1f}")
+    print("ours: `render` wall time and peak RSS; in-process: a warm daemon's render;")
+    print("floor: parse + JSON round trip + emit of the same output (yaml-bench floor)")
+    print(f"{'N':>6} {'objects':>7} {'ours ms':>9} {'RSS MiB':>8} {'in-proc ms':>11} "
+          f"{'floor ms':>9} {'ours/floor':>10} {'kubectl ms':>11} {'speedup':>8}  check")
+    with tempfile.TemporaryDirectory() as workdir:
+        daemon = Daemon(Path(workdir))
+        try:
+            for size in ARGS.sizes:
+                bench(size, daemon)
+        finally:
+            daemon.stop()
 
 
 if __name__ == "__main__":
+    repo = Path(__file__).resolve().parents[2]
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--binary", default=str(Path(__file__).resolve().parents[2] / "target/release/argocd-wasm-plugin"))
+    parser.add_argument("--binary", default=str(repo / "target/release/argocd-wasm-plugin"))
+    parser.add_argument("--floor", default=str(repo / "tests/bench/yaml/target/release/yaml-bench"))
     parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], default=[10, 100, 1000])
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--kubectl-max", type=int, default=1_000_000)
     ARGS = parser.parse_args()
+    for tool, build in ((ARGS.binary, "cargo build --release -p argocd-wasm-plugin"),
+                        (ARGS.floor, "cargo build --release --manifest-path tests/bench/yaml/Cargo.toml")):
+        if not os.access(tool, os.X_OK):
+            sys.exit(f"{tool} not found: {build}")
     ARGS.binary = str(Path(ARGS.binary).resolve())
-    if not os.access(ARGS.binary, os.X_OK):
-        sys.exit(f"{ARGS.binary} not found: cargo build --release -p argocd-wasm-plugin")
     main()

@@ -32,7 +32,8 @@ impl Object {
 
     /// The object as compact JSON text, as the contract carries it.
     pub fn to_json(&self) -> String {
-        Value::Object(self.0.clone()).to_string()
+        // Serialize the map itself: wrapping it in a `Value` would copy the whole object.
+        serde_json::to_string(&self.0).expect("a JSON map always serializes")
     }
 
     /// The object as a JSON value.

@@ -69,12 +69,17 @@ pub fn build(
         name: Some(format!("kustomize {}", tree.file)),
         module: "builtin:overlay".into(),
         sha256: None,
-        with: Some(serde_json::to_value(&tree)?),
+        with: None,
         selector: Default::default(),
         // The app's owner wrote its kustomization: the guardrails are for modules.
         allow: Allow::everything(),
     };
-    let step = Step::prepare(runtime, root, root, 0, &spec, invocation)?;
+    // The tree is the config, serialized once and dropped. There is no separate
+    // `validate-config` call: the tree is the loader's own output, the module checks it again
+    // when it builds, and it is megabytes of JSON for a large app.
+    let config = serde_json::to_string(&tree)?;
+    drop(tree);
+    let step = Step::load(runtime, root, root, 0, &spec, config)?;
     step.run(runtime, invocation, Vec::new())
         .with_context(|| step.label())
 }

@@ -139,26 +139,39 @@ impl Step {
         spec: &StepSpec,
         invocation: &Invocation,
     ) -> Result<Self> {
+        let config = spec
+            .with
+            .as_ref()
+            .map_or_else(|| "{}".to_owned(), Value::to_string);
+        let step = Self::load(runtime, app_dir, root, index, spec, config)?;
+        step.validate_config(runtime, invocation)
+            .with_context(|| step.label())?;
+        Ok(step)
+    }
+
+    /// Loads a step's module and compiles its selector; `config` is its `with:` block as
+    /// JSON text. The module has not checked the config yet.
+    fn load(
+        runtime: &Runtime,
+        app_dir: &Path,
+        root: &Path,
+        index: usize,
+        spec: &StepSpec,
+        config: String,
+    ) -> Result<Self> {
         let fallback_label = format!("step {} ({})", index + 1, escape_control(&spec.module));
         let module = load_step_module(runtime, app_dir, root, spec)
             .with_context(|| fallback_label.clone())?;
         let name = escape_control(spec.name.as_deref().unwrap_or(&module.info.name));
-        let config = spec
-            .with
-            .clone()
-            .unwrap_or_else(|| Value::Object(Default::default()));
-        let step = Self {
+        Ok(Self {
             name,
             module_ref: escape_control(&spec.module),
             selector: Selector::new(&spec.selector, &spec.allow, &module.info.reads_kinds)
                 .with_context(|| fallback_label.clone())?,
-            config: config.to_string(),
+            config,
             allow: spec.allow.clone(),
             module,
-        };
-        step.validate_config(runtime, invocation)
-            .with_context(|| step.label())?;
-        Ok(step)
+        })
     }
 
     /// How messages name the step: ``step `tags` (builtin:image-tags)``.
@@ -223,6 +236,7 @@ impl Step {
             bail!(errors);
         }
         let produced = parse_output(&output.resources)?;
+        drop(output); // a large app holds its output twice otherwise
         guardrails::check(&self.allow, &namespaces, &given, &produced)?;
         Ok(merge(kept, produced, insert_at))
     }

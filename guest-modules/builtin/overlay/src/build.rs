@@ -91,7 +91,8 @@ fn current_id(resource: &Resource) -> (String, Id) {
 }
 
 /// Builds the tree: every object of the top kustomization, in kustomize's output order.
-pub fn build(tree: &Tree) -> Result<Vec<Object>> {
+/// The objects of the tree's resource files are moved out of it, not copied.
+pub fn build(tree: &mut Tree) -> Result<Vec<Object>> {
     let mut accumulator = Accumulator {
         openapi: Rc::new(openapi::choose(tree)?),
         ..Accumulator::default()
@@ -146,12 +147,14 @@ fn drop_empty_annotations(resource: &mut Resource) {
 }
 
 /// One kustomization (or component, on its parent's accumulator).
-pub fn accumulate_target(tree: &Tree, accumulator: &mut Accumulator) -> Result<()> {
+pub fn accumulate_target(tree: &mut Tree, accumulator: &mut Accumulator) -> Result<()> {
     accumulate_resources(tree, accumulator)?;
     merge_configurations(tree, accumulator)?;
     run_generators(tree, accumulator)?;
-    for (index, component) in tree.components.iter().enumerate() {
-        check_kind(component, true, &at(tree, &format!("components[{index}]")))?;
+    for index in 0..tree.components.len() {
+        let at = at(tree, &format!("components[{index}]"));
+        let component = &mut tree.components[index];
+        check_kind(component, true, &at)?;
         accumulate_target(component, accumulator)?;
     }
     run_builtin_transformers(tree, accumulator)?;
@@ -176,15 +179,16 @@ fn check_kind(tree: &Tree, component: bool, at: &str) -> Result<()> {
 }
 
 /// `resources:` in order: a file's objects, or a base built on its own accumulator.
-fn accumulate_resources(tree: &Tree, accumulator: &mut Accumulator) -> Result<()> {
+fn accumulate_resources(tree: &mut Tree, accumulator: &mut Accumulator) -> Result<()> {
     let mut known = accumulator.known_ids();
-    for (index, entry) in tree.resources.iter().enumerate() {
+    for index in 0..tree.resources.len() {
         let at = at(tree, &format!("resources[{index}]"));
-        match entry {
+        let dir = tree.dir().to_owned();
+        match &mut tree.resources[index] {
             Entry::Objects { path, objects } => {
-                let mut loaded = objects_of(objects)
+                let mut loaded = objects_of(std::mem::take(objects))
                     .map_err(|problem| Diagnostic::error(format!("{path}: {problem}")).at(&at))?;
-                let origin = Origin::File(metadata::join(tree.dir(), path));
+                let origin = Origin::File(metadata::join(&dir, path));
                 for resource in &mut loaded {
                     resource.origin = Some(origin.clone());
                 }
@@ -207,8 +211,8 @@ fn accumulate_resources(tree: &Tree, accumulator: &mut Accumulator) -> Result<()
 /// A file's documents as objects: `*List` kinds expanded (their items after the file's
 /// other documents, as kustomize queues them), empty documents dropped, every object with
 /// a kind and a name.
-pub fn objects_of(documents: &[Value]) -> std::result::Result<Vec<Resource>, String> {
-    let mut queue: std::collections::VecDeque<Value> = documents.iter().cloned().collect();
+pub fn objects_of(documents: Vec<Value>) -> std::result::Result<Vec<Resource>, String> {
+    let mut queue: std::collections::VecDeque<Value> = documents.into();
     let mut objects = Vec::new();
     while let Some(document) = queue.pop_front() {
         let Value::Object(map) = document else {

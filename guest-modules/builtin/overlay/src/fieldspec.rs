@@ -52,12 +52,8 @@ impl FieldSpec {
         )
     }
 
-    pub fn selects_object(&self, object: &Object) -> bool {
-        self.selects(
-            object.group(),
-            version_of(object.api_version()),
-            object.kind(),
-        )
+    pub fn selects_type(&self, object: &ObjectType) -> bool {
+        self.selects(&object.group, &object.version, &object.kind)
     }
 
     /// kustomize merges a spec into a list holding one at the same path whose kinds select
@@ -71,6 +67,25 @@ impl FieldSpec {
     /// field is passed as `null` for `set` to fill.
     pub fn visit(&self, root: &mut Map<String, Value>, set: &mut dyn FnMut(&mut Value)) {
         visit_map(root, &segments(&self.path), self.create, set);
+    }
+}
+
+/// An object's group, version and kind, read once to check many specs against it: the
+/// transformers check dozens of specs per object, and reading JSON fields for each was most
+/// of their time.
+pub struct ObjectType {
+    group: String,
+    version: String,
+    kind: String,
+}
+
+impl ObjectType {
+    pub fn of(object: &Object) -> Self {
+        Self {
+            group: object.group().to_owned(),
+            version: version_of(object.api_version()).to_owned(),
+            kind: object.kind().to_owned(),
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use argocd_wasm_sdk::{Diagnostic, Result};
 use serde_json::Value;
 
 use crate::config::Replica;
-use crate::fieldspec::FieldSpec;
+use crate::fieldspec::{FieldSpec, ObjectType};
 use crate::kinds::Gvk;
 use crate::resource::Resource;
 
@@ -81,11 +81,12 @@ pub fn set_namespace(resources: &mut [Resource], settings: &Namespace) -> Result
         if is_binding {
             set_subjects(resource, settings);
         }
+        let object_type = ObjectType::of(&resource.object);
         for spec in settings.specs {
             let skipped = spec.path == METADATA_NAMESPACE
                 || (spec.path == METADATA_NAME && api_version != "v1")
                 || (is_binding && is_role_binding(&spec.kind) && spec.path == SUBJECTS_NAMESPACE);
-            if !skipped && spec.selects_object(&resource.object) {
+            if !skipped && spec.selects_type(&object_type) {
                 spec.visit(resource.object.as_map_mut(), set);
             }
         }

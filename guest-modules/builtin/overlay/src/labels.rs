@@ -6,7 +6,7 @@ use argocd_wasm_sdk::{Diagnostic, Result};
 use kustomization::{LabelSet, StringMap};
 use serde::Deserialize;
 
-use crate::fieldspec::{FieldSpec, segments, set_entry, visit_map};
+use crate::fieldspec::{FieldSpec, ObjectType, segments, set_entry, visit_map};
 use crate::kinds::Gvk;
 use crate::resource::Resource;
 use crate::tconfig::{Config, merge_specs};
@@ -67,10 +67,11 @@ pub fn apply_pairs(resources: &mut [Resource], pairs: &StringMap, specs: &[Field
     let paths: Vec<_> = specs.iter().map(|spec| segments(&spec.path)).collect();
     for resource in resources {
         let object = &mut resource.object;
+        let object_type = ObjectType::of(object);
         let applicable: Vec<_> = specs
             .iter()
             .zip(&paths)
-            .filter(|(spec, _)| spec.selects_object(object))
+            .filter(|(spec, _)| spec.selects_type(&object_type))
             .collect();
         for (spec, path) in applicable {
             visit_map(object.as_map_mut(), path, spec.create, &mut |node| {

@@ -30,13 +30,17 @@ mod sort;
 mod tconfig;
 mod vars;
 
+use std::cell::RefCell;
+
 use argocd_wasm_sdk::prelude::*;
 use kustomization::Tree;
 
-/// The module: its config is the whole loaded tree.
+/// The module: its config is the whole loaded tree. Building moves the objects of its
+/// resource files out of it instead of copying them (half the memory of a large app), hence
+/// the cell: the SDK lends a module's config only by shared reference.
 #[derive(Deserialize)]
 #[serde(transparent)]
-pub struct Overlay(Box<Tree>);
+pub struct Overlay(RefCell<Box<Tree>>);
 
 impl Module for Overlay {
     fn info() -> Info {
@@ -49,7 +53,7 @@ impl Module for Overlay {
     }
 
     fn transform(&self, _ctx: &Context, objects: &mut Objects) -> Result<()> {
-        objects.extend(build::build(&self.0)?);
+        objects.extend(build::build(&mut self.0.borrow_mut())?);
         Ok(())
     }
 }

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use argocd_wasm_sdk::{Diagnostic, Result};
 use serde_json::Value;
 
-use crate::fieldspec::{FieldSpec, Segment, segments, visit_map};
+use crate::fieldspec::{FieldSpec, ObjectType, Segment, segments, visit_map};
 use crate::resource::{Id, Renames, Resource};
 use crate::tconfig::{Config, NameBackReference};
 
@@ -268,8 +268,9 @@ pub fn fix(resources: &mut [Resource], config: &Config) -> Result<()> {
         }
         let referrer = Referrer::of(resource);
         let references = of_kind.into_iter().flatten().chain(&any_kind);
+        let object_type = ObjectType::of(&resource.object);
         for reference in references {
-            if !reference.referrer.selects_object(&resource.object) {
+            if !reference.referrer.selects_type(&object_type) {
                 continue;
             }
             let mut failure = None;

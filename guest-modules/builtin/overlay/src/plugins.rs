@@ -98,7 +98,8 @@ fn configs(
             Entry::Objects { objects, .. } => objects_at(objects, &at)?,
             Entry::Tree(directory) => {
                 let mut built = parent.for_base();
-                accumulate_target(directory, &mut built)?;
+                // Plugin directories are small and rare: build a copy.
+                accumulate_target(&mut directory.clone(), &mut built)?;
                 built.resources
             }
         };
@@ -113,7 +114,7 @@ fn configs(
 }
 
 fn objects_at(documents: &[Value], at: &str) -> Result<Vec<Resource>> {
-    objects_of(documents).map_err(|problem| Diagnostic::error(problem).at(at))
+    objects_of(documents.to_vec()).map_err(|problem| Diagnostic::error(problem).at(at))
 }
 
 /// Applies one builtin transformer config.

@@ -11,7 +11,7 @@ use kustomization::{Tree, Var};
 use serde_json::Value;
 
 use crate::fieldpath::{list_index_path, lookup};
-use crate::fieldspec::{segments, visit_map};
+use crate::fieldspec::{ObjectType, segments, visit_map};
 use crate::resource::Resource;
 use crate::scalar;
 use crate::tconfig::Config;
@@ -104,8 +104,9 @@ pub fn resolve(resources: &mut [Resource], declared: &[Var], config: &Config) ->
         .map(|spec| (spec, segments(&spec.path)))
         .collect();
     for resource in resources.iter_mut() {
+        let object_type = ObjectType::of(&resource.object);
         for (spec, path) in &specs {
-            if spec.selects_object(&resource.object) {
+            if spec.selects_type(&object_type) {
                 visit_map(resource.object.as_map_mut(), path, false, &mut |node| {
                     substitute(node, &values)
                 });

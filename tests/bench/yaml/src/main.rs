@@ -1,6 +1,11 @@
 //! Parses and emits a 3 MiB manifest stream (the magento stage fixture, copied with new
 //! names) with the host's YAML module and with serde_norway, interleaved, and prints the
 //! medians. The host module is compiled in from its source.
+//!
+//! `yaml-bench floor FILE [RUNS]` prints instead the floor of rendering FILE, a manifest
+//! stream: the median milliseconds of parsing it, a JSON round trip of every object (what
+//! crossing the module boundary costs at least) and emitting it again as YAML, in one
+//! process. tests/bench/kustomize_vs_plugin.py compares the plugin against it.
 
 #[path = "../../../../host/src/yaml/mod.rs"]
 #[allow(dead_code)]
@@ -62,7 +67,31 @@ fn norway_emit(values: &[Value]) -> String {
         .collect()
 }
 
+/// Parse, JSON round trip of every object, emit: the least any render of `text` costs.
+fn floor(text: &str) -> String {
+    let objects = yaml::parse_documents(text, "floor.yaml").unwrap();
+    let crossed: Vec<Value> = objects
+        .iter()
+        .map(|object| serde_json::from_str(&serde_json::to_string(object).unwrap()).unwrap())
+        .collect();
+    yaml::to_stream(&crossed)
+}
+
+fn print_floor(file: &str, runs: usize) {
+    let text = std::fs::read_to_string(file).unwrap();
+    let mut samples: Vec<f64> = (0..runs).map(|_| millis(|| floor(&text))).collect();
+    samples.sort_by(f64::total_cmp);
+    println!("{:.2}", samples[runs / 2]);
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let [_, mode, file, rest @ ..] = &args[..]
+        && mode == "floor"
+    {
+        let runs = rest.first().map_or(5, |runs| runs.parse().unwrap());
+        return print_floor(file, runs);
+    }
     let text = stream();
     let ours = yaml::parse_documents(&text, "bench.yaml").unwrap();
     let theirs = norway_parse(&text);
