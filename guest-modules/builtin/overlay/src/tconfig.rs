@@ -311,13 +311,16 @@ fn split_gvk(gvk: &str) -> (&str, &str, &str) {
     (next(), next(), next())
 }
 
-fn default_spec(gvk: &str, path: &str, create: bool) -> FieldSpec {
+/// A default spec borrows its text from the embedded table: every kustomization level
+/// starts from a copy of the defaults, and copying hundreds of specs' strings showed in the
+/// profile of small apps.
+fn default_spec(gvk: &'static str, path: &'static str, create: bool) -> FieldSpec {
     let (group, version, kind) = split_gvk(gvk);
     FieldSpec {
-        group: group.to_owned().into(),
-        version: version.to_owned().into(),
-        kind: kind.to_owned().into(),
-        path: path.to_owned().into(),
+        group: group.into(),
+        version: version.into(),
+        kind: kind.into(),
+        path: path.into(),
         create,
     }
 }
