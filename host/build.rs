@@ -97,6 +97,11 @@ fn build_guests(workspace: &Path, target_dir: &Path, crates: &[(String, PathBuf)
             "--target-dir",
         ])
         .arg(target_dir)
+        // Whole-program optimisation of the modules (one codegen unit, fat LTO across
+        // serde_json, the SDK and the module): 6000 objects render about 7% faster, measured
+        // interleaved against thin LTO. The host keeps the workspace's faster-to-build profile.
+        .args(["--config", "profile.release.lto=\"fat\""])
+        .args(["--config", "profile.release.codegen-units=1"])
         // Flags meant for the host (e.g. -C target-cpu=native) would break a wasm build.
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
