@@ -3,8 +3,11 @@
 use std::fmt;
 
 pub use crate::bindings::argocd::wasm_plugin::types::{
-    AppInfo, Context as RawContext, Diagnostic, Info, ObjectRef, Output, Parameter,
-    ParameterAnnouncement, ParameterKind, ParameterValue, Severity,
+    AppInfo, Diagnostic, Info, ObjectRef, ParameterAnnouncement, ParameterKind, ParameterValue,
+    Severity,
+};
+pub(crate) use crate::bindings::argocd::wasm_plugin::types::{
+    Context as RawContext, Output, Parameter,
 };
 
 impl Diagnostic {
@@ -14,6 +17,7 @@ impl Diagnostic {
             message: message.into(),
             object: None,
             field: None,
+            code: None,
         }
     }
 
@@ -41,6 +45,25 @@ impl Diagnostic {
     /// Names the field the finding is about (a path such as `spec.replicas`).
     pub fn at(mut self, field: impl fmt::Display) -> Self {
         self.field = Some(field.to_string());
+        self
+    }
+
+    /// Gives the finding a stable code that tests and tooling match instead of the message,
+    /// which may be reworded: a kebab-case name such as `unknown-image`, which the SDK
+    /// prefixes with the module's name (`image-tags/unknown-image`). A code that already has
+    /// a `/` is kept as given, for findings a shared library names itself.
+    pub fn code(mut self, code: &str) -> Self {
+        self.code = Some(code.to_owned());
+        self
+    }
+
+    /// Puts `module/` in front of a code given without one.
+    pub(crate) fn qualified(mut self, module: &str) -> Self {
+        if let Some(code) = &self.code
+            && !code.contains('/')
+        {
+            self.code = Some(format!("{module}/{code}"));
+        }
         self
     }
 
