@@ -1,6 +1,7 @@
 //! The module authoring kit end to end: `test` on golden cases, `render --diff-against`,
 //! and `new module`, run from a copy of the binary outside this checkout, scaffolding a
-//! crate that builds offline, is clippy-clean and passes its own golden case.
+//! crate that names its SDK version, builds offline, is clippy-clean and passes its own
+//! golden case under that copy's `test`.
 //!
 //! The examples' golden cases name their module `modules/<crate>.wasm`; `test --module`
 //! copies the component the build made (in GUEST_WASM_DIR) there, so the cases never
@@ -189,6 +190,19 @@ fn installed_binary(dir: &Path) -> Command {
     command
 }
 
+/// The version in this checkout's `guest-modules/sdk/Cargo.toml`: the SDK the binary carries.
+fn checkout_sdk_version() -> String {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../guest-modules/sdk/Cargo.toml");
+    let text = std::fs::read_to_string(manifest).unwrap();
+    let line = text
+        .lines()
+        .find(|line| line.starts_with("version = "))
+        .unwrap();
+    line.trim_start_matches("version = ")
+        .trim_matches('"')
+        .to_owned()
+}
+
 /// Every file under `dir` that mentions `needle`.
 fn files_mentioning(dir: &Path, needle: &str) -> Vec<PathBuf> {
     let mut found = Vec::new();
@@ -240,8 +254,20 @@ fn a_module_scaffolded_by_an_installed_binary_builds_offline_and_passes_its_test
         ],
     );
     let wasm = scaffold_target_dir().join("wasm32-wasip2/release/team_label.wasm");
-    let output = run_test(&crate_dir.join("tests/cases"), &wasm, &[]);
+    let output = installed_binary(outside.path())
+        .arg("test")
+        .arg(crate_dir.join("tests/cases"))
+        .arg("--module")
+        .arg(&wasm)
+        .output()
+        .unwrap();
     assert_eq!(all_passed(&output), 1);
+    let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap();
+    let sdk_dependency = format!(
+        "argocd-wasm-sdk = {{ path = \"vendor/argocd-wasm-sdk\", version = \"{}\" }}",
+        checkout_sdk_version()
+    );
+    assert!(manifest.contains(&sdk_dependency), "{manifest}");
 
     let again = installed_binary(outside.path())
         .args(["new", "module", "team-label"])
