@@ -133,6 +133,33 @@ fn an_expected_error_must_appear_and_update_records_a_new_one() {
 }
 
 #[test]
+fn a_case_expects_an_error_by_its_finding_s_code() {
+    let cases = tempfile::tempdir().unwrap();
+    let case = cases.path().join("refused");
+    std::fs::create_dir_all(&case).unwrap();
+    std::fs::write(case.join("cm.yaml"), CONFIGMAP).unwrap();
+    std::fs::write(
+        case.join("wasm-pipeline.yaml"),
+        "steps:\n  - module: modules/coded_findings.wasm\n    with: {refuse: true}\n",
+    )
+    .unwrap();
+    let expect = |code: &str| {
+        let settings = format!("app: {{namespace: shop}}\nexpect-error: {{code: {code}}}\n");
+        std::fs::write(case.join("test.yaml"), settings).unwrap();
+        run_test(cases.path(), &guest_wasm("coded-findings"), &[])
+    };
+    assert_eq!(all_passed(&expect("coded-findings/refused")), 1);
+    let failed = expect("coded-findings/other");
+    assert!(!failed.status.success());
+    let report = stdout(&failed);
+    assert!(
+        report.contains("the error has no finding of code `coded-findings/other`; it is:\n"),
+        "{report}"
+    );
+    assert!(report.contains("[coded-findings/refused]"), "{report}");
+}
+
+#[test]
 fn diff_against_ignores_formatting_and_shows_real_changes() {
     let app = App::new();
     app.write("cm.yaml", CONFIGMAP);

@@ -21,14 +21,17 @@ fn object_label(object: &ObjectRef) -> String {
     }
 }
 
-/// One diagnostic as a line: `Deployment stage/web: spec.replicas: message`, escaped and
-/// bounded.
+/// One diagnostic as a line: `[code] Deployment stage/web: spec.replicas: message`, escaped
+/// and bounded; the code, when the module gives one, is what tests and tooling match on.
 fn describe(diagnostic: &Diagnostic) -> String {
     quote(&describe_raw(diagnostic), MAX_DIAGNOSTIC_BYTES)
 }
 
 fn describe_raw(diagnostic: &Diagnostic) -> String {
     let mut line = String::new();
+    if let Some(code) = &diagnostic.code {
+        write!(line, "[{code}] ").expect("writing to a String cannot fail");
+    }
     if let Some(object) = &diagnostic.object {
         write!(line, "{}: ", object_label(object)).expect("writing to a String cannot fail");
     }
@@ -61,9 +64,39 @@ fn lines(diagnostics: &[Diagnostic], severity: Severity) -> Vec<String> {
         .collect()
 }
 
+/// The error findings of a step's module, as an error: its message is their summary, and
+/// whoever handles it can read their codes.
+#[derive(Debug)]
+pub struct Findings(Vec<Diagnostic>);
+
+impl Findings {
+    /// The findings of `diagnostics` that are errors, if there are any.
+    pub fn errors(diagnostics: &[Diagnostic]) -> Option<Self> {
+        let errors: Vec<Diagnostic> = diagnostics
+            .iter()
+            .filter(|diagnostic| diagnostic.severity == Severity::Error)
+            .cloned()
+            .collect();
+        (!errors.is_empty()).then_some(Self(errors))
+    }
+
+    /// The codes of the findings that have one.
+    pub fn codes(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().filter_map(|finding| finding.code.as_deref())
+    }
+}
+
+impl std::fmt::Display for Findings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&summarize_errors(&self.0).unwrap_or_default())
+    }
+}
+
+impl std::error::Error for Findings {}
+
 /// The error diagnostics in one message, one per line after the first, at most
 /// [`MAX_QUOTED`]; `None` if there are none.
-pub fn summarize_errors(diagnostics: &[Diagnostic]) -> Option<String> {
+fn summarize_errors(diagnostics: &[Diagnostic]) -> Option<String> {
     let errors = lines(diagnostics, Severity::Error);
     match errors.len() {
         0 => None,
@@ -90,6 +123,7 @@ mod tests {
                 name: "web".into(),
             }),
             field: field.map(Into::into),
+            code: None,
         }
     }
 
@@ -104,6 +138,18 @@ mod tests {
         assert_eq!(
             summarize_errors(&two).unwrap(),
             "2 errors:\n  - Deployment web: a\n  - Deployment web: b"
+        );
+    }
+
+    #[test]
+    fn the_code_leads_the_line() {
+        let coded = Diagnostic {
+            code: Some("image-tags/unknown-image".into()),
+            ..error("no such image", Some("stage"), None)
+        };
+        assert_eq!(
+            summarize_errors(&[coded]).unwrap(),
+            "[image-tags/unknown-image] Deployment stage/web: no such image"
         );
     }
 

@@ -14,9 +14,8 @@ use wasmtime_wasi::clocks::{HostMonotonicClock, HostWallClock};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
-use super::bindings::LogLevel;
-use super::bindings::argocd::wasm_plugin::{host, types};
 use super::limits::Limits;
+use super::model::LogLevel;
 use crate::text::{escape_control, quote};
 
 /// Log lines one module call may write; more are dropped so a chatty module cannot flood
@@ -134,16 +133,14 @@ impl ResourceLimiter for Sandbox {
     }
 }
 
-/// The `types` interface defines types only; there is nothing to implement.
-impl types::Host for Sandbox {}
-
-impl host::Host for Sandbox {
-    fn log(&mut self, level: LogLevel, message: String) {
+impl Sandbox {
+    /// A line the module logs (every contract version's `host.log`), tagged with who runs.
+    pub fn write_log(&mut self, level: LogLevel, message: &str) {
         self.log_lines += 1;
         if self.log_lines > MAX_LOG_LINES {
             return;
         }
-        let message = quote(&message, MAX_LOG_LINE);
+        let message = quote(message, MAX_LOG_LINE);
         let module = self.label.as_str();
         match level {
             LogLevel::Debug => tracing::debug!(module, "{message}"),
