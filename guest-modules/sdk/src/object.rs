@@ -382,8 +382,13 @@ impl Objects {
         Self(objects)
     }
 
-    /// The objects of one kind.
-    pub fn of_kind<'a>(&'a mut self, kind: &'a str) -> impl Iterator<Item = &'a mut Object> {
+    /// The objects of one kind, to read.
+    pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Object> {
+        self.0.iter().filter(move |object| object.is_kind(kind))
+    }
+
+    /// The objects of one kind, to change.
+    pub fn of_kind_mut<'a>(&'a mut self, kind: &'a str) -> impl Iterator<Item = &'a mut Object> {
         self.0.iter_mut().filter(move |object| object.is_kind(kind))
     }
 

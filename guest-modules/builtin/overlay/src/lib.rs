@@ -57,8 +57,19 @@ impl Module for Overlay {
     }
 
     fn transform(&self, _ctx: &Context, objects: &mut Objects) -> argocd_wasm_sdk::Result<()> {
-        objects.extend(build::build(&self.0)?);
+        let built = build::build(&self.0).map_err(with_code)?;
+        objects.extend(built);
         Ok(())
+    }
+}
+
+/// The build's error with a code: `overlay/kustomize-build-failed` unless a step of the
+/// build named a more precise one. The message says what and where; the code lets tests
+/// and tooling tell a failed build from other failures.
+fn with_code(error: Diagnostic) -> Diagnostic {
+    match error.code {
+        Some(_) => error,
+        None => error.code("kustomize-build-failed"),
     }
 }
 
