@@ -138,7 +138,7 @@ pub use bindings::argocd::wasm_plugin::host::LogLevel;
 pub mod prelude {
     pub use crate::{
         Context, Diagnostic, Error, FieldPath, Info, Module, Object, Objects,
-        ParameterAnnouncement, ParameterKind, ParameterValue, Result, Severity, register,
+        ParameterAnnouncement, ParameterKind, ParameterValue, Result, Severity, Sourced, register,
     };
     pub use serde::Deserialize;
     pub use serde_json::{Value, json};
