@@ -5,6 +5,7 @@
 
 use std::fmt::Write as _;
 
+use crate::object::ObjectId;
 use crate::runtime::{Diagnostic, ObjectRef, Severity};
 use crate::text::{bounded_list, quote};
 
@@ -15,10 +16,13 @@ const MAX_QUOTED: usize = 20;
 
 /// `Deployment stage/web`, or `ClusterRole admin` without a namespace.
 fn object_label(object: &ObjectRef) -> String {
-    match &object.namespace {
-        Some(namespace) => format!("{} {}/{}", object.kind, namespace, object.name),
-        None => format!("{} {}", object.kind, object.name),
-    }
+    let id = ObjectId {
+        kind: &object.kind,
+        namespace: object.namespace.as_deref().unwrap_or_default(),
+        name: &object.name,
+        api_version: &object.api_version,
+    };
+    id.to_string()
 }
 
 /// One diagnostic as a line: `[code] Deployment stage/web: spec.replicas: message`, escaped
@@ -44,7 +48,7 @@ fn describe_raw(diagnostic: &Diagnostic) -> String {
 
 /// Logs the warnings and notes, at most [`MAX_QUOTED`] of each; errors are left to
 /// [`summarize_errors`].
-pub fn log_findings(step: &str, diagnostics: &[Diagnostic]) {
+pub(super) fn log_findings(step: &str, diagnostics: &[Diagnostic]) {
     let warnings = lines(diagnostics, Severity::Warning);
     let notes = lines(diagnostics, Severity::Info);
     for line in bounded_list(&warnings, MAX_QUOTED) {

@@ -2,7 +2,7 @@
 //! what comes back. Any failure fails the whole render; there is no partial output.
 
 mod diagnostics;
-pub mod file;
+mod file;
 mod guardrails;
 mod kustomize;
 mod select;

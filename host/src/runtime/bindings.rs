@@ -15,7 +15,7 @@ use super::model::{Context, Diagnostic, ModuleInfo, Output};
 use super::sandbox::Sandbox;
 
 /// A released contract version this host has bindings for.
-pub struct Contract {
+pub(super) struct Contract {
     /// Its WIT text, whose `package` line names the version.
     pub wit: &'static str,
     bind: fn(InstancePre<Sandbox>) -> wasmtime::Result<Bound>,
@@ -24,13 +24,13 @@ pub struct Contract {
 impl Contract {
     /// The bindings of this version for a module pre-instantiated with [`add_to_linker`]'s
     /// linker; fails when the module does not export this version's world.
-    pub fn bind(&self, pre: InstancePre<Sandbox>) -> wasmtime::Result<Bound> {
+    pub(super) fn bind(&self, pre: InstancePre<Sandbox>) -> wasmtime::Result<Bound> {
         (self.bind)(pre)
     }
 }
 
 /// Every contract version this host has bindings for, oldest first.
-pub const CONTRACTS: &[Contract] = &[
+pub(super) const CONTRACTS: &[Contract] = &[
     Contract {
         wit: v0_1_0::WIT,
         bind: |pre| Ok(Bound::V0_1_0(v0_1_0::TransformerPre::new(pre)?)),
@@ -42,14 +42,14 @@ pub const CONTRACTS: &[Contract] = &[
 ];
 
 /// Grants every bound version's `host` interface (each version's is its own import).
-pub fn add_to_linker(linker: &mut Linker<Sandbox>) -> wasmtime::Result<()> {
+pub(super) fn add_to_linker(linker: &mut Linker<Sandbox>) -> wasmtime::Result<()> {
     v0_1_0::Transformer::add_to_linker::<_, HasSelf<_>>(linker, |sandbox| sandbox)?;
     v0_2_0::Transformer::add_to_linker::<_, HasSelf<_>>(linker, |sandbox| sandbox)?;
     Ok(())
 }
 
 /// A loaded module's bindings: those of the contract version it was built for.
-pub enum Bound {
+pub(super) enum Bound {
     V0_1_0(v0_1_0::TransformerPre<Sandbox>),
     V0_2_0(v0_2_0::TransformerPre<Sandbox>),
 }
@@ -73,13 +73,13 @@ macro_rules! with_instance {
 }
 
 impl Bound {
-    pub fn describe(&self, store: &mut Store<Sandbox>) -> wasmtime::Result<ModuleInfo> {
+    pub(super) fn describe(&self, store: &mut Store<Sandbox>) -> wasmtime::Result<ModuleInfo> {
         with_instance!(self, store, |instance| Ok(instance
             .call_describe(&mut *store)?
             .into()))
     }
 
-    pub fn validate_config(
+    pub(super) fn validate_config(
         &self,
         store: &mut Store<Sandbox>,
         config: &str,
@@ -89,7 +89,7 @@ impl Bound {
         )))
     }
 
-    pub fn transform(
+    pub(super) fn transform(
         &self,
         store: &mut Store<Sandbox>,
         ctx: &Context,
@@ -259,10 +259,10 @@ macro_rules! shared_conversions {
     };
 }
 
-pub mod v0_1_0 {
+pub(super) mod v0_1_0 {
     wasmtime::component::bindgen!({ path: "../wit/0.1.0", world: "transformer" });
 
-    pub const WIT: &str = include_str!("../../../wit/0.1.0/transformer.wit");
+    pub(crate) const WIT: &str = include_str!("../../../wit/0.1.0/transformer.wit");
 
     shared_conversions!();
 
@@ -280,10 +280,10 @@ pub mod v0_1_0 {
     }
 }
 
-pub mod v0_2_0 {
+pub(super) mod v0_2_0 {
     wasmtime::component::bindgen!({ path: "../wit/0.2.0", world: "transformer" });
 
-    pub const WIT: &str = include_str!("../../../wit/0.2.0/transformer.wit");
+    pub(crate) const WIT: &str = include_str!("../../../wit/0.2.0/transformer.wit");
 
     shared_conversions!();
 

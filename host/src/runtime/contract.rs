@@ -10,7 +10,7 @@ use wasmparser::{Parser, Payload};
 use super::bindings::{CONTRACTS, Contract};
 
 /// The custom section the SDK writes the contract version into.
-pub const SECTION: &str = "argocd-wasm-plugin-contract";
+pub(super) const SECTION: &str = "argocd-wasm-plugin-contract";
 
 /// The contract versions this host has bindings for, oldest first.
 fn supported() -> Vec<Version> {
@@ -22,7 +22,7 @@ fn version_of(contract: &Contract) -> Version {
 }
 
 /// The contract version this host implements: the newest it has bindings for.
-pub fn host_version() -> Version {
+pub(super) fn host_version() -> Version {
     *supported()
         .last()
         .expect("the host binds at least one contract")
@@ -36,7 +36,7 @@ fn package_version(wit: &str) -> Option<Version> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Version {
+pub(super) struct Version {
     major: u64,
     minor: u64,
     patch: u64,
@@ -73,7 +73,7 @@ impl std::fmt::Display for Version {
 /// bindings of every version in `wit/` (a patch release of a version runs modules built for
 /// its earlier patches). One built for a newer version is refused, since it may rely on
 /// behaviour this host does not have.
-pub fn check(wasm: &[u8]) -> Result<&'static Contract> {
+pub(super) fn check(wasm: &[u8]) -> Result<&'static Contract> {
     let version = declared_version(wasm)?;
     let host = host_version();
     if version > host {

@@ -60,15 +60,15 @@ pub struct Runtime {
 }
 
 /// A module ready to instantiate in tens of microseconds.
-pub struct LoadedModule {
+pub(crate) struct LoadedModule {
     /// What the module's `describe()` said.
-    pub info: ModuleInfo,
+    pub(crate) info: ModuleInfo,
     /// The bindings of the contract version it was built for.
     bound: Bound,
 }
 
 /// Hex sha256 of bytes, the form pins and cache keys use.
-pub fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
@@ -116,7 +116,7 @@ impl Runtime {
     /// `digest` is the hex sha256 of `wasm`: the caller has it already (a pin check, or
     /// the build script for built-in modules), and hashing a large module costs
     /// milliseconds on every kustomization level.
-    pub fn load(&self, digest: &str, wasm: &[u8]) -> Result<Arc<LoadedModule>> {
+    pub(crate) fn load(&self, digest: &str, wasm: &[u8]) -> Result<Arc<LoadedModule>> {
         if let Some(module) = self.loaded.lock().expect("module map poisoned").get(digest) {
             self.notify(|o| o.module_loaded(ModuleSource::Memory));
             return Ok(module.clone());
@@ -160,7 +160,7 @@ impl Runtime {
     }
 
     /// Asks the module to check a step's `with:` config (JSON text).
-    pub fn validate_config(
+    pub(crate) fn validate_config(
         &self,
         module: &LoadedModule,
         label: &str,
@@ -173,7 +173,7 @@ impl Runtime {
     }
 
     /// Runs the module's transform on the given objects, enforcing the output size cap.
-    pub fn transform(
+    pub(crate) fn transform(
         &self,
         module: &LoadedModule,
         label: &str,

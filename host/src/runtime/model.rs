@@ -123,7 +123,7 @@ pub struct Output {
 
 /// The level of a line a module logs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogLevel {
+pub(super) enum LogLevel {
     Debug,
     Info,
     Warn,

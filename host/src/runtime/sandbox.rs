@@ -28,7 +28,7 @@ const STDERR_CAPACITY: usize = 16 * 1024;
 /// How much of that an error message quotes.
 const STDERR_QUOTED: usize = 2048;
 
-pub struct Sandbox {
+pub(super) struct Sandbox {
     wasi: WasiCtx,
     stderr: Stderr,
     table: ResourceTable,
@@ -39,7 +39,7 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    pub fn new(limits: &Limits, label: String) -> Self {
+    pub(super) fn new(limits: &Limits, label: String) -> Self {
         let stderr = Stderr(MemoryOutputPipe::new(STDERR_CAPACITY));
         Self {
             wasi: deny_all_wasi(&stderr),
@@ -52,18 +52,18 @@ impl Sandbox {
     }
 
     /// A handle on what the module writes to stderr (a Rust panic message, typically).
-    pub fn stderr(&self) -> Stderr {
+    pub(super) fn stderr(&self) -> Stderr {
         self.stderr.clone()
     }
 }
 
 /// A module's stderr, kept in memory so a trap's message can quote it.
 #[derive(Clone)]
-pub struct Stderr(MemoryOutputPipe);
+pub(super) struct Stderr(MemoryOutputPipe);
 
 impl Stderr {
     /// The last part of what was written, if anything was, control characters escaped.
-    pub fn tail(&self) -> Option<String> {
+    pub(super) fn tail(&self) -> Option<String> {
         let contents = self.0.contents();
         let text = String::from_utf8_lossy(&contents);
         let text = text.trim();
@@ -135,7 +135,7 @@ impl ResourceLimiter for Sandbox {
 
 impl Sandbox {
     /// A line the module logs (every contract version's `host.log`), tagged with who runs.
-    pub fn write_log(&mut self, level: LogLevel, message: &str) {
+    pub(super) fn write_log(&mut self, level: LogLevel, message: &str) {
         self.log_lines += 1;
         if self.log_lines > MAX_LOG_LINES {
             return;

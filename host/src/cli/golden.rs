@@ -9,7 +9,7 @@
 //!   `expect-error: {code: MODULE/NAME}` when the render must fail with a finding of that
 //!   code (matched on the findings, not their prose);
 //! - `expected.yaml`: the objects the render must produce (compared normalized, see
-//!   [`crate::diff`]), or `expected-error.txt`: text the render's error must contain.
+//!   [`super::diff`]), or `expected-error.txt`: text the render's error must contain.
 //!
 //! Each case is rendered from a scratch copy of its directory without those files, so they
 //! are never read as manifests. `--module PATH` copies a module under test into that copy as
@@ -25,11 +25,12 @@ use clap::Args;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::cli::LocalInputs;
-use crate::diff::{self, Side};
-use crate::manifests::{self, Format, PIPELINE_FILE};
-use crate::pipeline::{self, Findings};
-use crate::runtime::Runtime;
+use argocd_wasm_plugin::manifests::{self, Format, PIPELINE_FILE};
+use argocd_wasm_plugin::pipeline::{self, Findings};
+use argocd_wasm_plugin::{Runtime, yaml};
+
+use super::diff::{self, Side};
+use super::inputs::LocalInputs;
 
 const SETTINGS_FILE: &str = "test.yaml";
 const EXPECTED_OUTPUT: &str = "expected.yaml";
@@ -206,7 +207,7 @@ fn read_settings(case: &Path) -> Result<Settings> {
         });
     };
     let origin = path.display().to_string();
-    let mut keys: Map<String, Value> = crate::yaml::from_str(&text, &origin)?;
+    let mut keys: Map<String, Value> = yaml::from_str(&text, &origin)?;
     let expect_error = keys
         .remove(EXPECT_ERROR_KEY)
         .map(serde_json::from_value)

@@ -25,31 +25,31 @@ const VERSION_KEY: &str = "version = \"";
 const FILES: &[(&str, &str)] = &[
     (
         "Cargo.toml",
-        include_str!("../templates/new-module/Cargo.toml.tmpl"),
+        include_str!("../../templates/new-module/Cargo.toml.tmpl"),
     ),
     (
         ".gitignore",
-        include_str!("../templates/new-module/gitignore.tmpl"),
+        include_str!("../../templates/new-module/gitignore.tmpl"),
     ),
     (
         "README.md",
-        include_str!("../templates/new-module/README.md.tmpl"),
+        include_str!("../../templates/new-module/README.md.tmpl"),
     ),
     (
         "src/lib.rs",
-        include_str!("../templates/new-module/lib.rs.tmpl"),
+        include_str!("../../templates/new-module/lib.rs.tmpl"),
     ),
     (
         "tests/cases/labels-deployments/wasm-pipeline.yaml",
-        include_str!("../templates/new-module/case/wasm-pipeline.yaml"),
+        include_str!("../../templates/new-module/case/wasm-pipeline.yaml"),
     ),
     (
         "tests/cases/labels-deployments/input.yaml",
-        include_str!("../templates/new-module/case/input.yaml"),
+        include_str!("../../templates/new-module/case/input.yaml"),
     ),
     (
         "tests/cases/labels-deployments/expected.yaml",
-        include_str!("../templates/new-module/case/expected.yaml"),
+        include_str!("../../templates/new-module/case/expected.yaml"),
     ),
 ];
 
