@@ -265,18 +265,17 @@ mod tests {
     }
 
     #[test]
-    fn refuses_an_invalid_table_even_without_load_time_validation() {
+    fn refuses_an_invalid_table_before_transforming() {
         let mut broken = collector();
         broken["routes"]["nowhere"] = json!(["x"]);
         let errors = TestRun::new()
             .config(broken)
             .run::<LogRouting>(vec![deployment("web", "shop")])
             .unwrap_err();
-        assert!(
-            errors
-                .iter()
-                .any(|d| d.field.as_deref() == Some("with.routes.nowhere"))
-        );
+        assert!(errors.iter().any(|d| {
+            d.field.as_deref() == Some("with.routes.nowhere")
+                && d.code.as_deref() == Some("log-routing/invalid-config")
+        }));
     }
 
     #[test]
