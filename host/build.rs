@@ -123,7 +123,7 @@ fn build_guests(workspace: &Path, target_dir: &Path, crates: &[(String, PathBuf)
 /// `builtins.rs`: the table of embedded built-in modules, by name, with their sha256
 /// computed here once rather than by every process that loads them.
 fn write_builtin_table(wasm_dir: &Path, names: &[&String]) {
-    let mut table = String::from("pub const BUILTINS: &[Builtin] = &[\n");
+    let mut table = String::from("pub(crate) const BUILTINS: &[Builtin] = &[\n");
     for name in names {
         let wasm = wasm_dir.join(format!("{}.wasm", name.replace('-', "_")));
         let bytes =

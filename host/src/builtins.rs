@@ -1,7 +1,7 @@
 //! The built-in modules, compiled to components and embedded by the build script.
 
 /// A module embedded in the binary.
-pub struct Builtin {
+pub(crate) struct Builtin {
     pub name: &'static str,
     pub wasm: &'static [u8],
     /// Hex sha256 of `wasm`, computed at build time.
@@ -11,11 +11,11 @@ pub struct Builtin {
 include!(concat!(env!("OUT_DIR"), "/builtins.rs"));
 
 /// `builtin:NAME`.
-pub fn get(name: &str) -> Option<&'static Builtin> {
+pub(crate) fn get(name: &str) -> Option<&'static Builtin> {
     BUILTINS.iter().find(|builtin| builtin.name == name)
 }
 
 /// The names of all built-in modules, for error messages.
-pub fn names() -> impl Iterator<Item = &'static str> {
+pub(crate) fn names() -> impl Iterator<Item = &'static str> {
     BUILTINS.iter().map(|builtin| builtin.name)
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::cli::LocalInputs;
+use crate::invocation::Invocation;
 use crate::manifests;
 use crate::pipeline;
 use crate::runtime::{Limits, RenderBudget, Runtime};
@@ -230,7 +230,7 @@ fn the_kustomization_loader_survives_random_trees() {
         std::fs::create_dir(repo.path().join(".git")).unwrap();
         let app = repo.path().join("app");
         random_tree(&mut rng, &app);
-        let mut invocation = LocalInputs::default().into_invocation().unwrap();
+        let mut invocation = Invocation::default();
         invocation.budget = RenderBudget::starting_now(Duration::from_secs(20));
         if let Ok(objects) = pipeline::render(&runtime, &app, &invocation) {
             assert_objects(&objects, &app.display().to_string());

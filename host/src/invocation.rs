@@ -15,7 +15,8 @@ use crate::runtime::{
 /// Prefix Argo CD puts on each `spec.source.plugin.env` entry.
 const PLUGIN_ENV_PREFIX: &str = "ARGOCD_ENV_";
 
-#[derive(Debug, Clone)]
+/// Empty by default: no app facts, parameters or env, no budget (a local render).
+#[derive(Debug, Clone, Default)]
 pub struct Invocation {
     pub app: AppInfo,
     pub parameters: Vec<Parameter>,

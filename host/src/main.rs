@@ -1,22 +1,7 @@
-//! argocd-wasm-plugin: an Argo CD Config Management Plugin that renders manifests through
-//! sandboxed WebAssembly transform modules.
+//! argocd-wasm-plugin, the command: Argo CD's entry points (`generate`, `parameters`,
+//! `serve`) and the authoring kit (`render`, `test`, `new module`), on the library.
 
-mod builtins;
 mod cli;
-mod diff;
-#[cfg(test)]
-mod fuzz_tests;
-mod golden;
-mod invocation;
-mod manifests;
-mod parameters;
-mod paths;
-mod pipeline;
-mod runtime;
-mod scaffold;
-mod server;
-mod text;
-mod yaml;
 
 fn main() -> std::process::ExitCode {
     cli::run()

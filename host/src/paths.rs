@@ -17,7 +17,7 @@ use anyhow::{Context as _, Result, bail};
 /// The tail case is Argo CD with `manifest-generate-paths`: it sends only the common root of
 /// the paths, so the app sits under that root by the rest of its source path, and the root
 /// (the sidecar's fresh copy of what was sent) is as far as `..` may lead.
-pub fn repo_root(app_dir: &Path, source_path: &str) -> Result<PathBuf> {
+pub(crate) fn repo_root(app_dir: &Path, source_path: &str) -> Result<PathBuf> {
     let app_dir = app_dir
         .canonicalize()
         .with_context(|| format!("cannot open the app directory {}", app_dir.display()))?;
@@ -51,7 +51,7 @@ pub fn repo_root(app_dir: &Path, source_path: &str) -> Result<PathBuf> {
 const MAX_TEXT_FILE_BYTES: u64 = 100 << 20;
 
 /// Resolves `relative` against `base` and checks the result stays inside `root`.
-pub fn resolve_inside(root: &Path, base: &Path, relative: &str) -> Result<PathBuf> {
+pub(crate) fn resolve_inside(root: &Path, base: &Path, relative: &str) -> Result<PathBuf> {
     if Path::new(relative).is_absolute() {
         bail!("`{relative}` is an absolute path; use a path relative to the app directory");
     }
@@ -65,7 +65,7 @@ pub fn resolve_inside(root: &Path, base: &Path, relative: &str) -> Result<PathBu
 
 /// `path` with every symlink resolved, checked to be inside `root`: call it on every file
 /// the host reads from a repository.
-pub fn inside(root: &Path, path: &Path) -> Result<PathBuf> {
+pub(crate) fn inside(root: &Path, path: &Path) -> Result<PathBuf> {
     let resolved = path
         .canonicalize()
         .with_context(|| format!("cannot open {}", path.display()))?;
@@ -75,13 +75,13 @@ pub fn inside(root: &Path, path: &Path) -> Result<PathBuf> {
 
 /// Reads a text file of the repository: symlinks resolved and checked against `root`, the
 /// size checked before reading.
-pub fn read_inside(root: &Path, path: &Path) -> Result<String> {
+pub(crate) fn read_inside(root: &Path, path: &Path) -> Result<String> {
     let bytes = read_bytes_inside(root, path)?;
     String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8 text", path.display()))
 }
 
 /// Reads a file of the repository as bytes, checked as [`read_inside`] checks it.
-pub fn read_bytes_inside(root: &Path, path: &Path) -> Result<Vec<u8>> {
+pub(crate) fn read_bytes_inside(root: &Path, path: &Path) -> Result<Vec<u8>> {
     let resolved = inside(root, path)?;
     let size = std::fs::metadata(&resolved)
         .with_context(|| format!("cannot read {}", path.display()))?

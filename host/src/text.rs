@@ -3,7 +3,7 @@
 //! bounded so nothing can flood stderr, which Argo CD shows in its UI.
 
 /// `text` with every control character escaped (`\n`, `\u{1b}`, ...).
-pub fn escape_control(text: &str) -> String {
+pub(crate) fn escape_control(text: &str) -> String {
     if !text.chars().any(char::is_control) {
         return text.to_owned();
     }
@@ -20,7 +20,7 @@ pub fn escape_control(text: &str) -> String {
 
 /// At most `max_bytes` of `text` (cut at a character boundary), escaped, with a note of
 /// how much was left out.
-pub fn quote(text: &str, max_bytes: usize) -> String {
+pub(crate) fn quote(text: &str, max_bytes: usize) -> String {
     if text.len() <= max_bytes {
         return escape_control(text);
     }
@@ -36,7 +36,7 @@ pub fn quote(text: &str, max_bytes: usize) -> String {
 }
 
 /// The first `max` items, then `… N more` when there are more.
-pub fn bounded_list(items: &[String], max: usize) -> Vec<String> {
+pub(crate) fn bounded_list(items: &[String], max: usize) -> Vec<String> {
     let mut shown: Vec<String> = items.iter().take(max).cloned().collect();
     if items.len() > max {
         shown.push(format!("… {} more", items.len() - max));

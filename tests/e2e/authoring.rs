@@ -1,6 +1,7 @@
 //! The module authoring kit end to end: `test` on golden cases, `render --diff-against`,
 //! and `new module`, run from a copy of the binary outside this checkout, scaffolding a
-//! crate that builds offline, is clippy-clean and passes its own golden case.
+//! crate that names its SDK version, builds offline, is clippy-clean and passes its own
+//! golden case under that copy's `test`.
 //!
 //! The examples' golden cases name their module `modules/<crate>.wasm`; `test --module`
 //! copies the component the build made (in GUEST_WASM_DIR) there, so the cases never
@@ -132,6 +133,33 @@ fn an_expected_error_must_appear_and_update_records_a_new_one() {
 }
 
 #[test]
+fn a_case_expects_an_error_by_its_finding_s_code() {
+    let cases = tempfile::tempdir().unwrap();
+    let case = cases.path().join("refused");
+    std::fs::create_dir_all(&case).unwrap();
+    std::fs::write(case.join("cm.yaml"), CONFIGMAP).unwrap();
+    std::fs::write(
+        case.join("wasm-pipeline.yaml"),
+        "steps:\n  - module: modules/coded_findings.wasm\n    with: {refuse: true}\n",
+    )
+    .unwrap();
+    let expect = |code: &str| {
+        let settings = format!("app: {{namespace: shop}}\nexpect-error: {{code: {code}}}\n");
+        std::fs::write(case.join("test.yaml"), settings).unwrap();
+        run_test(cases.path(), &guest_wasm("coded-findings"), &[])
+    };
+    assert_eq!(all_passed(&expect("coded-findings/refused")), 1);
+    let failed = expect("coded-findings/other");
+    assert!(!failed.status.success());
+    let report = stdout(&failed);
+    assert!(
+        report.contains("the error has no finding of code `coded-findings/other`; it is:\n"),
+        "{report}"
+    );
+    assert!(report.contains("[coded-findings/refused]"), "{report}");
+}
+
+#[test]
 fn diff_against_ignores_formatting_and_shows_real_changes() {
     let app = App::new();
     app.write("cm.yaml", CONFIGMAP);
@@ -189,6 +217,19 @@ fn installed_binary(dir: &Path) -> Command {
     command
 }
 
+/// The version in this checkout's `guest-modules/sdk/Cargo.toml`: the SDK the binary carries.
+fn checkout_sdk_version() -> String {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../guest-modules/sdk/Cargo.toml");
+    let text = std::fs::read_to_string(manifest).unwrap();
+    let line = text
+        .lines()
+        .find(|line| line.starts_with("version = "))
+        .unwrap();
+    line.trim_start_matches("version = ")
+        .trim_matches('"')
+        .to_owned()
+}
+
 /// Every file under `dir` that mentions `needle`.
 fn files_mentioning(dir: &Path, needle: &str) -> Vec<PathBuf> {
     let mut found = Vec::new();
@@ -240,8 +281,20 @@ fn a_module_scaffolded_by_an_installed_binary_builds_offline_and_passes_its_test
         ],
     );
     let wasm = scaffold_target_dir().join("wasm32-wasip2/release/team_label.wasm");
-    let output = run_test(&crate_dir.join("tests/cases"), &wasm, &[]);
+    let output = installed_binary(outside.path())
+        .arg("test")
+        .arg(crate_dir.join("tests/cases"))
+        .arg("--module")
+        .arg(&wasm)
+        .output()
+        .unwrap();
     assert_eq!(all_passed(&output), 1);
+    let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap();
+    let sdk_dependency = format!(
+        "argocd-wasm-sdk = {{ path = \"vendor/argocd-wasm-sdk\", version = \"{}\" }}",
+        checkout_sdk_version()
+    );
+    assert!(manifest.contains(&sdk_dependency), "{manifest}");
 
     let again = installed_binary(outside.path())
         .args(["new", "module", "team-label"])

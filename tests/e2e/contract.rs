@@ -87,3 +87,54 @@ fn a_module_built_for_a_contract_never_released_is_refused() {
         "{stderr}"
     );
 }
+
+/// Renders CONFIGMAP through the test module built on contract 0.2.0 without the SDK.
+fn render_coded_findings(with: &str) -> std::process::Output {
+    let app = App::new();
+    app.with_module("coded-findings")
+        .write("cm.yaml", CONFIGMAP)
+        .write(
+            "wasm-pipeline.yaml",
+            &format!("steps:\n  - module: modules/coded-findings.wasm\n    with: {with}\n"),
+        );
+    app.render(&["--output", "json"])
+}
+
+#[test]
+fn a_module_built_for_contract_0_2_0_runs_with_its_bindings() {
+    let objects = objects(&success(&render_coded_findings("{}")));
+    assert_eq!(objects[0]["metadata"]["labels"]["contract"], "0.2.0");
+}
+
+/// Built-in modules run with the bindings of the contract their SDK builds for, beside a
+/// 0.2.0 module in the same render.
+#[test]
+fn modules_of_both_contracts_run_in_one_pipeline() {
+    let app = App::new();
+    std::fs::write(app.dir().join("modules/add_label.wasm"), add_label_0_1_0()).unwrap();
+    app.with_module("coded-findings")
+        .write("cm.yaml", CONFIGMAP)
+        .write(
+            "wasm-pipeline.yaml",
+            "steps:\n  - module: modules/add_label.wasm\n    with: {key: team, value: payments}\n  \
+             - module: modules/coded-findings.wasm\n",
+        );
+    let objects = objects(&success(&app.render(&["--output", "json"])));
+    assert_eq!(objects[0]["metadata"]["labels"]["team"], "payments");
+    assert_eq!(objects[0]["metadata"]["labels"]["contract"], "0.2.0");
+}
+
+#[test]
+fn a_finding_s_code_leads_its_message() {
+    let stderr = failure(&render_coded_findings("{refuse: true}"));
+    assert!(
+        stderr.contains("[coded-findings/refused] ConfigMap settings: refused on request"),
+        "{stderr}"
+    );
+    let stderr = failure(&render_coded_findings("{colour: red}"));
+    assert!(
+        stderr
+            .contains("invalid `with:` config: [coded-findings/unknown-key] unknown key `colour`"),
+        "{stderr}"
+    );
+}

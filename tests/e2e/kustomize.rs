@@ -12,7 +12,11 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
+use argocd_wasm_plugin::invocation::Invocation;
+use argocd_wasm_plugin::object::ObjectId;
+use argocd_wasm_plugin::{Limits, Runtime, pipeline};
 use serde_json::Value;
 
 use crate::support::*;
@@ -82,16 +86,13 @@ fn read_case(dir: &Path) -> Case {
     }
 }
 
+/// Our render of a case, in this process through the library (one runtime for every case),
+/// or its error as `render` prints it.
 fn ours(dir: &Path) -> Result<Vec<Value>, String> {
-    let output = binary()
-        .args(["render", "--output", "json"])
-        .arg(dir)
-        .output()
-        .unwrap();
-    if !output.status.success() {
-        return Err(String::from_utf8_lossy(&output.stderr).into_owned());
-    }
-    Ok(objects(&String::from_utf8(output.stdout).unwrap()))
+    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    let runtime =
+        RUNTIME.get_or_init(|| Runtime::new(Limits::default(), Some(&test_cache_dir())).unwrap());
+    pipeline::render(runtime, dir, &Invocation::default()).map_err(|error| format!("{error:#}"))
 }
 
 /// kubectl's stdout for a case, or its stderr when it fails.
@@ -117,14 +118,8 @@ fn kubectl_installed() -> bool {
 }
 
 fn label(value: &Value) -> String {
-    let field = |pointer: &str| value.pointer(pointer).and_then(Value::as_str).unwrap_or("");
-    format!(
-        "{}/{} {}/{}",
-        field("/apiVersion"),
-        field("/kind"),
-        field("/metadata/namespace"),
-        field("/metadata/name")
-    )
+    let id = ObjectId::of(value);
+    format!("{} {id}", id.api_version)
 }
 
 /// What differs between kubectl's objects and ours, order included.

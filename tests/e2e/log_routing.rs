@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 use std::process::Command;
 
+use argocd_wasm_plugin::object::ObjectId;
 use serde_json::Value;
 
 use crate::support::*;
@@ -47,13 +48,9 @@ fn render_app(name: &str) -> Vec<Value> {
     objects(&success(&command.output().unwrap()))
 }
 
-fn identity(object: &Value) -> (String, String, String) {
-    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
-    (
-        text(&object["kind"]),
-        text(&object["metadata"]["namespace"]),
-        text(&object["metadata"]["name"]),
-    )
+/// An object's kind, namespace and name.
+fn identity(object: &Value) -> String {
+    ObjectId::of(object).to_string()
 }
 
 fn of_kind<'a>(objects: &'a [Value], kind: &str) -> &'a Value {

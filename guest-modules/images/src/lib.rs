@@ -35,8 +35,10 @@
 //! ```
 
 mod apply;
+mod merge;
 mod reference;
 mod spec;
 
 pub use apply::apply;
+pub use merge::set_image;
 pub use spec::ImageSpec;

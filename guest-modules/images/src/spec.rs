@@ -1,7 +1,7 @@
 //! One entry of a kustomization's `images:` list, from YAML/JSON or from the CLI syntax of
 //! `kustomize edit set image`.
 
-use argocd_wasm_sdk::Diagnostic;
+use argocd_wasm_sdk::{Diagnostic, Result};
 use serde::{Deserialize, Deserializer};
 
 use crate::reference::{self, check_digest, check_repository, check_tag, check_tag_suffix};
@@ -44,19 +44,27 @@ impl ImageSpec {
     /// `name=newName:newTag@digest` and its parts (`name:newTag`, `name@digest`,
     /// `name=newName`, …). The new name, tag or digest may be `*`, see [`Self::replacing`].
     /// Errors name the text.
-    pub fn parse_cli(text: &str) -> Result<Self, Diagnostic> {
+    pub fn parse_cli(text: &str) -> Result<Self> {
         let text = text.trim();
-        parse_cli(text).map_err(|problem| Diagnostic::error(format!("`{text}`: {problem}")))
+        parse_cli(text).map_err(|problem| {
+            Diagnostic::error(format!("`{text}`: {problem}"))
+                .code("images/invalid-image")
+                .into()
+        })
     }
 
     /// Checks the fields: a valid image name (optionally with a tag or digest to match),
     /// tag, digest (`sha256:` and 64 hex digits) and tag suffix. Errors name the image.
-    pub fn validate(&self) -> Result<(), Diagnostic> {
-        self.check(false)
-            .map_err(|problem| match self.name.as_str() {
-                "" => Diagnostic::error(problem),
-                name => Diagnostic::error(format!("image `{name}`: {problem}")),
-            })
+    pub fn validate(&self) -> Result<()> {
+        self.check(false).map_err(|problem| {
+            let message = match self.name.as_str() {
+                "" => problem,
+                name => format!("image `{name}`: {problem}"),
+            };
+            Diagnostic::error(message)
+                .code("images/invalid-image")
+                .into()
+        })
     }
 
     /// This spec as the replacement of `earlier`, the spec with the same name it overrides:
@@ -266,11 +274,15 @@ mod tests {
         ];
         for (text, wanted) in cases {
             let error = ImageSpec::parse_cli(text).expect_err(text);
-            assert!(error.message.contains(wanted), "{text}: {}", error.message);
             assert!(
-                error.message.starts_with(&format!("`{}`", text.trim())),
+                error.message().contains(wanted),
+                "{text}: {}",
+                error.message()
+            );
+            assert!(
+                error.message().starts_with(&format!("`{}`", text.trim())),
                 "{}",
-                error.message
+                error.message()
             );
         }
     }
@@ -283,16 +295,16 @@ mod tests {
                 .is_ok()
         );
         let empty = spec("").validate().unwrap_err();
-        assert_eq!(empty.message, "the image name is empty");
+        assert_eq!(empty.message(), "the image name is empty");
         let bad_digest = with("nginx", None, None, Some("abc"))
             .validate()
             .unwrap_err();
         assert!(
             bad_digest
-                .message
+                .message()
                 .starts_with("image `nginx`: digest `abc`"),
             "{}",
-            bad_digest.message
+            bad_digest.message()
         );
         // `*` keeps an earlier value only in the CLI syntax.
         assert!(with("nginx", None, Some("*"), None).validate().is_err());

@@ -77,11 +77,11 @@ fn ours(dir: &Path) -> Result<Vec<Value>, String> {
     let images = kustomization[0]["images"].clone();
     let specs: Vec<ImageSpec> = serde_json::from_value(images).map_err(|e| e.to_string())?;
     for spec in &specs {
-        spec.validate().map_err(|d| d.message)?;
+        spec.validate().map_err(|e| e.message().to_owned())?;
     }
     let mut objects = yaml_to_json(&read("resources.yaml")?)?
         .into_iter()
-        .map(|value| Object::from_value(value).map_err(|d| d.message))
+        .map(|value| Object::from_value(value).map_err(|e| e.message().to_owned()))
         .collect::<Result<Vec<_>, _>>()?;
     apply(&specs, &mut objects);
     Ok(sorted(

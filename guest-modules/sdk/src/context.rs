@@ -2,8 +2,9 @@
 
 use std::cell::RefCell;
 
+use crate::types::RawContext;
 use crate::types::split_list;
-use crate::{AppInfo, Diagnostic, ParameterValue, RawContext};
+use crate::{AppInfo, Diagnostic, Error, ParameterValue, Result};
 
 /// The render context of one step: app facts, parameters, plugin env, and the diagnostics
 /// reported so far.
@@ -69,10 +70,20 @@ impl Context {
         self.env(name).map(split_list)
     }
 
-    /// Records a finding. Any error-severity finding fails the render once the transform
-    /// returns, so a policy can report every offending object, not only the first.
+    /// Records a finding that does not stop the transform. Warnings and notes go with the
+    /// output; an error-severity finding still fails the render once the transform returns
+    /// (prefer returning it in the transform's [`crate::Error`]).
     pub fn report(&self, diagnostic: Diagnostic) {
         self.diagnostics.borrow_mut().push(diagnostic);
+    }
+
+    /// Ends a transform that collected its findings: reports the warnings and notes among
+    /// them, and fails with the errors, if there are any.
+    pub fn conclude(&self, findings: Vec<Diagnostic>) -> Result<()> {
+        let (errors, others): (Vec<Diagnostic>, Vec<Diagnostic>) =
+            findings.into_iter().partition(Diagnostic::is_error);
+        others.into_iter().for_each(|finding| self.report(finding));
+        Error::unless_empty(errors)
     }
 
     pub(crate) fn into_diagnostics(self) -> Vec<Diagnostic> {

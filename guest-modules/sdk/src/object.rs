@@ -5,7 +5,7 @@ use std::ops::{Deref, DerefMut};
 use serde_json::{Map, Value};
 
 use crate::path::{FieldPath, Segment};
-use crate::{Diagnostic, ObjectRef, Result};
+use crate::{Diagnostic, Error, ObjectRef, Result};
 
 /// One Kubernetes object. Always a JSON object; field order is kept as it came in.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,14 +19,19 @@ impl Object {
             other => Err(Diagnostic::error(format!(
                 "expected a Kubernetes object, got {}",
                 type_name(&other)
-            ))),
+            ))
+            .code("not-an-object")
+            .into()),
         }
     }
 
     /// Parses one object from JSON text.
     pub fn from_json(text: &str) -> Result<Self> {
-        let value = serde_json::from_str(text)
-            .map_err(|e| Diagnostic::error(format!("object is not valid JSON: {e}")))?;
+        let value = serde_json::from_str(text).map_err(|e| {
+            Error::from(
+                Diagnostic::error(format!("object is not valid JSON: {e}")).code("invalid-json"),
+            )
+        })?;
         Self::from_value(value)
     }
 
@@ -148,6 +153,7 @@ impl Object {
             Diagnostic::error(format!("cannot set field: {problem}"))
                 .on(reference)
                 .at(path)
+                .code("cannot-set-field")
         })?;
         *slot = value;
         Ok(())
@@ -188,11 +194,22 @@ impl Object {
     }
 
     /// Every container and init container in the object, at any depth (pod specs of
-    /// Deployments, CronJobs, Argo Rollouts and unknown custom resources alike), with its path.
+    /// Deployments, CronJobs, Argo Rollouts and unknown custom resources alike), with its
+    /// path. For policies that only read them; [`Object::containers_mut`] to change them.
+    pub fn containers(&self) -> Vec<(FieldPath, &Map<String, Value>)> {
+        let mut found = Vec::new();
+        for (key, value) in &self.0 {
+            collect_containers(value, FieldPath::default().key(key), &mut found);
+        }
+        found
+    }
+
+    /// Every container and init container, as [`Object::containers`] finds them, to change
+    /// in place.
     pub fn containers_mut(&mut self) -> Vec<(FieldPath, &mut Map<String, Value>)> {
         let mut found = Vec::new();
         for (key, value) in self.0.iter_mut() {
-            collect_containers(value, FieldPath::default().key(key), &mut found);
+            collect_containers_mut(value, FieldPath::default().key(key), &mut found);
         }
         found
     }
@@ -279,19 +296,23 @@ fn slot_mut<'a>(
     Ok(slot)
 }
 
+/// Whether a key holds a list of containers.
+fn holds_containers(key: &str) -> bool {
+    key == "containers" || key == "initContainers"
+}
+
 fn collect_containers<'a>(
-    value: &'a mut Value,
+    value: &'a Value,
     path: FieldPath,
-    found: &mut Vec<(FieldPath, &'a mut Map<String, Value>)>,
+    found: &mut Vec<(FieldPath, &'a Map<String, Value>)>,
 ) {
     match value {
         Value::Object(map) => {
-            for (key, child) in map.iter_mut() {
+            for (key, child) in map {
                 let child_path = path.key(key);
-                let holds_containers = key == "containers" || key == "initContainers";
-                match (holds_containers, child) {
+                match (holds_containers(key), child) {
                     (true, Value::Array(items)) => {
-                        for (i, item) in items.iter_mut().enumerate() {
+                        for (i, item) in items.iter().enumerate() {
                             if let Value::Object(container) = item {
                                 found.push((child_path.index(i), container));
                             }
@@ -302,8 +323,38 @@ fn collect_containers<'a>(
             }
         }
         Value::Array(items) => {
-            for (i, item) in items.iter_mut().enumerate() {
+            for (i, item) in items.iter().enumerate() {
                 collect_containers(item, path.index(i), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn collect_containers_mut<'a>(
+    value: &'a mut Value,
+    path: FieldPath,
+    found: &mut Vec<(FieldPath, &'a mut Map<String, Value>)>,
+) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                let child_path = path.key(key);
+                match (holds_containers(key), child) {
+                    (true, Value::Array(items)) => {
+                        for (i, item) in items.iter_mut().enumerate() {
+                            if let Value::Object(container) = item {
+                                found.push((child_path.index(i), container));
+                            }
+                        }
+                    }
+                    (_, other) => collect_containers_mut(other, child_path, found),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                collect_containers_mut(item, path.index(i), found);
             }
         }
         _ => {}
@@ -332,8 +383,13 @@ impl Objects {
         Self(objects)
     }
 
-    /// The objects of one kind.
-    pub fn of_kind<'a>(&'a mut self, kind: &'a str) -> impl Iterator<Item = &'a mut Object> {
+    /// The objects of one kind, to read.
+    pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Object> {
+        self.0.iter().filter(move |object| object.is_kind(kind))
+    }
+
+    /// The objects of one kind, to change.
+    pub fn of_kind_mut<'a>(&'a mut self, kind: &'a str) -> impl Iterator<Item = &'a mut Object> {
         self.0.iter_mut().filter(move |object| object.is_kind(kind))
     }
 
@@ -407,11 +463,15 @@ mod tests {
         let error = object
             .set("spec.template.spec.containers[5].image", "x")
             .unwrap_err();
+        let [diagnostic] = error.diagnostics() else {
+            panic!("{error}")
+        };
         assert_eq!(
-            error.field.as_deref(),
+            diagnostic.field.as_deref(),
             Some("spec.template.spec.containers[5].image")
         );
-        assert!(error.message.contains("past the end"), "{}", error.message);
+        assert_eq!(diagnostic.code.as_deref(), Some("cannot-set-field"));
+        assert!(error.message().contains("past the end"), "{error}");
     }
 
     #[test]
@@ -427,18 +487,31 @@ mod tests {
     #[test]
     fn finds_containers_at_any_depth() {
         let mut object = deployment();
-        let paths: Vec<String> = object
-            .containers_mut()
+        let expected = [
+            "spec.template.spec.initContainers[0]",
+            "spec.template.spec.containers[0]",
+            "spec.template.spec.containers[1]",
+        ];
+        let read: Vec<String> = object
+            .containers()
             .into_iter()
             .map(|(path, _)| path.to_string())
             .collect();
-        assert_eq!(
-            paths,
-            [
-                "spec.template.spec.initContainers[0]",
-                "spec.template.spec.containers[0]",
-                "spec.template.spec.containers[1]"
-            ]
+        assert_eq!(read, expected);
+        let changed: Vec<String> = object
+            .containers_mut()
+            .into_iter()
+            .map(|(path, container)| {
+                container.insert("checked".into(), json!(true));
+                path.to_string()
+            })
+            .collect();
+        assert_eq!(changed, expected);
+        assert!(
+            object
+                .containers()
+                .iter()
+                .all(|(_, c)| c["checked"] == true)
         );
     }
 }

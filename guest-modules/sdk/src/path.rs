@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::{Diagnostic, Result};
+use crate::{Diagnostic, Error, Result};
 
 /// One step of a [`FieldPath`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,8 +158,10 @@ impl Parser<'_> {
         Ok(segment)
     }
 
-    fn error(&self, problem: &str) -> Diagnostic {
+    fn error(&self, problem: &str) -> Error {
         Diagnostic::error(format!("field path `{}` {problem}", self.text))
+            .code("invalid-field-path")
+            .into()
     }
 }
 

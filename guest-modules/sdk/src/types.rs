@@ -3,8 +3,11 @@
 use std::fmt;
 
 pub use crate::bindings::argocd::wasm_plugin::types::{
-    AppInfo, Context as RawContext, Diagnostic, Info, ObjectRef, Output, Parameter,
-    ParameterAnnouncement, ParameterKind, ParameterValue, Severity,
+    AppInfo, Diagnostic, Info, ObjectRef, ParameterAnnouncement, ParameterKind, ParameterValue,
+    Severity,
+};
+pub(crate) use crate::bindings::argocd::wasm_plugin::types::{
+    Context as RawContext, Output, Parameter,
 };
 
 impl Diagnostic {
@@ -14,6 +17,7 @@ impl Diagnostic {
             message: message.into(),
             object: None,
             field: None,
+            code: None,
         }
     }
 
@@ -44,10 +48,51 @@ impl Diagnostic {
         self
     }
 
+    /// Gives the finding a stable code that tests and tooling match instead of the message,
+    /// which may be reworded: a kebab-case name such as `unknown-image`, which the SDK
+    /// prefixes with the module's name (`image-tags/unknown-image`). A code that already has
+    /// a `/` is kept as given, for findings a shared library names itself.
+    pub fn code(mut self, code: &str) -> Self {
+        self.code = Some(code.to_owned());
+        self
+    }
+
+    /// Puts `module/` in front of a code given without one. In debug builds (`cargo test`)
+    /// a code that is not kebab-case words, with at most one `/`, panics, so a malformed
+    /// code is caught before it ships.
+    pub(crate) fn qualified(mut self, module: &str) -> Self {
+        if let Some(code) = &self.code {
+            debug_assert!(
+                is_code(code),
+                "diagnostic code `{code}` is not kebab-case (`unknown-image`, or \
+                 `module/unknown-image`)"
+            );
+            if !code.contains('/') {
+                self.code = Some(format!("{module}/{code}"));
+            }
+        }
+        self
+    }
+
     /// Whether this diagnostic fails the render.
     pub fn is_error(&self) -> bool {
         matches!(self.severity, Severity::Error)
     }
+}
+
+/// `name` or `scope/name`, each part lowercase words joined by single dashes.
+fn is_code(code: &str) -> bool {
+    let parts: Vec<&str> = code.split('/').collect();
+    parts.len() <= 2 && parts.iter().all(|part| is_kebab(part))
+}
+
+fn is_kebab(text: &str) -> bool {
+    text.split('-').all(|word| {
+        !word.is_empty()
+            && word
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    })
 }
 
 impl fmt::Display for Diagnostic {
@@ -211,6 +256,26 @@ impl RawContext {
 #[cfg(test)]
 mod app_info_tests {
     use super::*;
+
+    #[test]
+    fn codes_are_kebab_case_and_get_the_module_prefix() {
+        for good in ["unknown-image", "images/invalid-image", "x2"] {
+            assert!(is_code(good), "{good}");
+        }
+        for bad in ["", "Unknown", "a--b", "a/b/c", "a_b", "-a", "a/"] {
+            assert!(!is_code(bad), "{bad}");
+        }
+        let local = Diagnostic::error("x").code("unmatched-image");
+        assert_eq!(
+            local.qualified("image-tags").code.as_deref(),
+            Some("image-tags/unmatched-image")
+        );
+        let full = Diagnostic::error("x").code("images/invalid-image");
+        assert_eq!(
+            full.qualified("image-tags").code.as_deref(),
+            Some("images/invalid-image")
+        );
+    }
 
     #[test]
     fn revision_short_8_is_cut_from_the_revision() {

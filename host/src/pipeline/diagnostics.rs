@@ -5,6 +5,7 @@
 
 use std::fmt::Write as _;
 
+use crate::object::ObjectId;
 use crate::runtime::{Diagnostic, ObjectRef, Severity};
 use crate::text::{bounded_list, quote};
 
@@ -15,20 +16,26 @@ const MAX_QUOTED: usize = 20;
 
 /// `Deployment stage/web`, or `ClusterRole admin` without a namespace.
 fn object_label(object: &ObjectRef) -> String {
-    match &object.namespace {
-        Some(namespace) => format!("{} {}/{}", object.kind, namespace, object.name),
-        None => format!("{} {}", object.kind, object.name),
-    }
+    let id = ObjectId {
+        kind: &object.kind,
+        namespace: object.namespace.as_deref().unwrap_or_default(),
+        name: &object.name,
+        api_version: &object.api_version,
+    };
+    id.to_string()
 }
 
-/// One diagnostic as a line: `Deployment stage/web: spec.replicas: message`, escaped and
-/// bounded.
+/// One diagnostic as a line: `[code] Deployment stage/web: spec.replicas: message`, escaped
+/// and bounded; the code, when the module gives one, is what tests and tooling match on.
 fn describe(diagnostic: &Diagnostic) -> String {
     quote(&describe_raw(diagnostic), MAX_DIAGNOSTIC_BYTES)
 }
 
 fn describe_raw(diagnostic: &Diagnostic) -> String {
     let mut line = String::new();
+    if let Some(code) = &diagnostic.code {
+        write!(line, "[{code}] ").expect("writing to a String cannot fail");
+    }
     if let Some(object) = &diagnostic.object {
         write!(line, "{}: ", object_label(object)).expect("writing to a String cannot fail");
     }
@@ -41,7 +48,7 @@ fn describe_raw(diagnostic: &Diagnostic) -> String {
 
 /// Logs the warnings and notes, at most [`MAX_QUOTED`] of each; errors are left to
 /// [`summarize_errors`].
-pub fn log_findings(step: &str, diagnostics: &[Diagnostic]) {
+pub(super) fn log_findings(step: &str, diagnostics: &[Diagnostic]) {
     let warnings = lines(diagnostics, Severity::Warning);
     let notes = lines(diagnostics, Severity::Info);
     for line in bounded_list(&warnings, MAX_QUOTED) {
@@ -61,9 +68,39 @@ fn lines(diagnostics: &[Diagnostic], severity: Severity) -> Vec<String> {
         .collect()
 }
 
+/// The error findings of a step's module, as an error: its message is their summary, and
+/// whoever handles it can read their codes.
+#[derive(Debug)]
+pub struct Findings(Vec<Diagnostic>);
+
+impl Findings {
+    /// The findings of `diagnostics` that are errors, if there are any.
+    pub fn errors(diagnostics: &[Diagnostic]) -> Option<Self> {
+        let errors: Vec<Diagnostic> = diagnostics
+            .iter()
+            .filter(|diagnostic| diagnostic.severity == Severity::Error)
+            .cloned()
+            .collect();
+        (!errors.is_empty()).then_some(Self(errors))
+    }
+
+    /// The codes of the findings that have one.
+    pub fn codes(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().filter_map(|finding| finding.code.as_deref())
+    }
+}
+
+impl std::fmt::Display for Findings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&summarize_errors(&self.0).unwrap_or_default())
+    }
+}
+
+impl std::error::Error for Findings {}
+
 /// The error diagnostics in one message, one per line after the first, at most
 /// [`MAX_QUOTED`]; `None` if there are none.
-pub fn summarize_errors(diagnostics: &[Diagnostic]) -> Option<String> {
+fn summarize_errors(diagnostics: &[Diagnostic]) -> Option<String> {
     let errors = lines(diagnostics, Severity::Error);
     match errors.len() {
         0 => None,
@@ -90,6 +127,7 @@ mod tests {
                 name: "web".into(),
             }),
             field: field.map(Into::into),
+            code: None,
         }
     }
 
@@ -104,6 +142,18 @@ mod tests {
         assert_eq!(
             summarize_errors(&two).unwrap(),
             "2 errors:\n  - Deployment web: a\n  - Deployment web: b"
+        );
+    }
+
+    #[test]
+    fn the_code_leads_the_line() {
+        let coded = Diagnostic {
+            code: Some("image-tags/unknown-image".into()),
+            ..error("no such image", Some("stage"), None)
+        };
+        assert_eq!(
+            summarize_errors(&[coded]).unwrap(),
+            "[image-tags/unknown-image] Deployment stage/web: no such image"
         );
     }
 

@@ -8,12 +8,12 @@ use anyhow::{Result, bail};
 use serde::Deserialize;
 use serde_json::Value;
 
-pub const API_VERSION: &str = "argocd-wasm-plugin/v1alpha1";
-pub const KIND: &str = "Pipeline";
+pub(super) const API_VERSION: &str = "argocd-wasm-plugin/v1alpha1";
+pub(super) const KIND: &str = "Pipeline";
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct PipelineFile {
+pub(super) struct PipelineFile {
     pub api_version: Option<String>,
     pub kind: Option<String>,
     /// The manifests directory, relative to the app directory; the app directory if absent.
@@ -32,7 +32,7 @@ pub struct PipelineFile {
 /// `kustomize:` in the pipeline file: the equivalents of `kubectl kustomize` flags.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct KustomizeOptions {
+pub(super) struct KustomizeOptions {
     /// `LoadRestrictionsRootOnly` (kubectl's default) or `LoadRestrictionsNone`, as
     /// `--load-restrictor`. Unset: the sidecar's `ARGOCD_WASM_PLUGIN_KUSTOMIZE_LOAD_RESTRICTOR`,
     /// else `LoadRestrictionsRootOnly`.
@@ -42,7 +42,7 @@ pub struct KustomizeOptions {
 
 /// Which files a kustomization may read. Either way no path leaves the repository.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
-pub enum LoadRestrictor {
+pub(super) enum LoadRestrictor {
     /// Files a kustomization reads (resource files, patches, generator files,
     /// configurations, ...) must lie in or below its directory; bases in other directories
     /// are fine.
@@ -56,7 +56,7 @@ pub enum LoadRestrictor {
 
 impl LoadRestrictor {
     /// Parses the flag value kubectl takes.
-    pub fn parse(text: &str) -> Result<Self> {
+    pub(super) fn parse(text: &str) -> Result<Self> {
         match text {
             "LoadRestrictionsRootOnly" => Ok(Self::RootOnly),
             "LoadRestrictionsNone" => Ok(Self::None),
@@ -69,7 +69,7 @@ impl LoadRestrictor {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct StepSpec {
+pub(super) struct StepSpec {
     /// Defaults to the module's name.
     pub name: Option<String>,
     /// `builtin:NAME`, or a path to a `.wasm` component relative to the app directory.
@@ -91,7 +91,7 @@ pub struct StepSpec {
 /// field is off by default: the app's owner grants each in the pipeline file.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Allow {
+pub(super) struct Allow {
     /// The module sees the Secrets its `match` selects (as naming `Secret` in
     /// `match.kinds` does); what the module itself declares never grants them.
     #[serde(default)]
@@ -115,7 +115,7 @@ pub struct Allow {
 impl Allow {
     /// Everything: for the steps the host runs itself on the app's own kustomization,
     /// whose content the app's owner wrote.
-    pub fn everything() -> Self {
+    pub(super) fn everything() -> Self {
         Self {
             read_secrets: true,
             new_secrets: true,
@@ -126,7 +126,7 @@ impl Allow {
     }
 
     /// Whether objects may be put into or taken out of `namespace`.
-    pub fn namespace(&self, namespace: &str) -> bool {
+    pub(super) fn namespace(&self, namespace: &str) -> bool {
         self.namespaces
             .iter()
             .any(|allowed| allowed == ANY_NAMESPACE || allowed == namespace)
@@ -139,7 +139,7 @@ const ANY_NAMESPACE: &str = "*";
 /// Limits the objects a step sees. Every given criterion must hold.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct MatchSpec {
+pub(super) struct MatchSpec {
     /// Object kinds, exactly (`Deployment`).
     #[serde(default)]
     pub kinds: Vec<String>,
@@ -154,7 +154,7 @@ pub struct MatchSpec {
 impl PipelineFile {
     /// Reads `path` (which must resolve inside `root`), or returns `None` when there is
     /// nothing there.
-    pub fn read(root: &Path, path: &Path) -> Result<Option<Self>> {
+    pub(super) fn read(root: &Path, path: &Path) -> Result<Option<Self>> {
         if path.symlink_metadata().is_err() {
             return Ok(None);
         }
@@ -164,7 +164,7 @@ impl PipelineFile {
     }
 
     /// Parses the file's text; `origin` names it in errors.
-    pub fn parse(text: &str, origin: &str) -> Result<Self> {
+    pub(super) fn parse(text: &str, origin: &str) -> Result<Self> {
         let file: Self = crate::yaml::from_str(text, origin)?;
         if let Some(api_version) = &file.api_version
             && api_version != API_VERSION

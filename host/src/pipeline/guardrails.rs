@@ -16,6 +16,7 @@ use anyhow::{Result, bail};
 use serde_json::Value;
 
 use super::file::Allow;
+use crate::object::ObjectId;
 use crate::text::{bounded_list, escape_control};
 
 /// Kinds of the Kubernetes API that are cluster-scoped. Besides these, every kind whose name
@@ -52,14 +53,14 @@ const MAX_REPORTED: usize = 10;
 
 /// The app's namespaces when a step starts: its destination namespace (where objects
 /// without one go) and every namespace its objects use.
-pub struct Namespaces {
+pub(super) struct Namespaces {
     destination: String,
     used: BTreeSet<String>,
 }
 
 impl Namespaces {
     /// The namespaces of an app deployed to `destination` whose objects are `objects`.
-    pub fn of(destination: &str, objects: &[Value]) -> Self {
+    pub(super) fn of(destination: &str, objects: &[Value]) -> Self {
         let mut namespaces = Self {
             destination: destination.to_owned(),
             used: BTreeSet::new(),
@@ -88,7 +89,7 @@ impl Namespaces {
 
 /// Checks a step's output against its input; the error lists every violation with the
 /// object and the `allow:` field that would lift it.
-pub fn check(
+pub(super) fn check(
     allow: &Allow,
     namespaces: &Namespaces,
     given: &[Value],
@@ -138,7 +139,11 @@ impl World<'_> {
         if returned.len() <= given.len() {
             return Vec::new();
         }
-        let known = |object: &Value| given.iter().any(|g| identity(g) == identity(object));
+        let known = |object: &Value| {
+            given
+                .iter()
+                .any(|g| ObjectId::of(g) == ObjectId::of(object))
+        };
         let mut new: Vec<&Value> = returned.iter().copied().filter(|o| !known(o)).collect();
         if new.is_empty() {
             new = returned[given.len()..].to_vec();
@@ -177,8 +182,8 @@ impl World<'_> {
                 .given
                 .iter()
                 .find(|given| {
-                    given["kind"] == object["kind"]
-                        && given["metadata"]["name"] == object["metadata"]["name"]
+                    let (given, object) = (ObjectId::of(given), ObjectId::of(object));
+                    given.kind == object.kind && given.name == object.name
                 })
                 .map(|given| namespaces.of_object(given));
             let what = match moved_from {
@@ -225,11 +230,11 @@ impl World<'_> {
 }
 
 fn kind(object: &Value) -> &str {
-    object["kind"].as_str().unwrap_or_default()
+    ObjectId::of(object).kind
 }
 
 fn group(object: &Value) -> &str {
-    let api_version = object["apiVersion"].as_str().unwrap_or_default();
+    let api_version = ObjectId::of(object).api_version;
     api_version.rsplit_once('/').map_or("", |(group, _)| group)
 }
 
@@ -250,23 +255,9 @@ fn cluster_role_binding(object: &Value) -> Option<(&Value, &Value)> {
         .then(|| (role, &object["subjects"]))
 }
 
-fn identity(object: &Value) -> (&str, &str, &str) {
-    let metadata = &object["metadata"];
-    (
-        kind(object),
-        metadata["namespace"].as_str().unwrap_or_default(),
-        metadata["name"].as_str().unwrap_or_default(),
-    )
-}
-
 /// `Secret kube-system/token`, or `ClusterRole admin` without a namespace, escaped.
 fn label(object: &Value) -> String {
-    let (kind, namespace, name) = identity(object);
-    let name = match namespace {
-        "" => name.to_owned(),
-        namespace => format!("{namespace}/{name}"),
-    };
-    escape_control(&format!("{kind} {name}"))
+    escape_control(&ObjectId::of(object).to_string())
 }
 
 #[cfg(test)]

@@ -23,10 +23,10 @@ const KUSTOMIZATION_FILES: &[&str] = &["kustomization.yaml", "kustomization.yml"
 
 /// The sidecar's environment variable that sets the load restrictor when the pipeline file
 /// does not (as Argo CD's `kustomize.buildOptions: --load-restrictor LoadRestrictionsNone`).
-pub const LOAD_RESTRICTOR_ENV: &str = "ARGOCD_WASM_PLUGIN_KUSTOMIZE_LOAD_RESTRICTOR";
+pub(super) const LOAD_RESTRICTOR_ENV: &str = "ARGOCD_WASM_PLUGIN_KUSTOMIZE_LOAD_RESTRICTOR";
 
 /// The kustomization file in `dir`, if it has one; two of them is kustomize's error.
-pub fn kustomization_file(dir: &Path) -> Result<Option<PathBuf>> {
+pub(super) fn kustomization_file(dir: &Path) -> Result<Option<PathBuf>> {
     let found: Vec<PathBuf> = KUSTOMIZATION_FILES
         .iter()
         .map(|name| dir.join(name))
@@ -45,7 +45,7 @@ pub fn kustomization_file(dir: &Path) -> Result<Option<PathBuf>> {
 
 /// The load restrictor: the pipeline file's, else the sidecar's environment variable, else
 /// kubectl's default.
-pub fn load_restrictor(from_pipeline: Option<LoadRestrictor>) -> Result<LoadRestrictor> {
+pub(super) fn load_restrictor(from_pipeline: Option<LoadRestrictor>) -> Result<LoadRestrictor> {
     if let Some(restrictor) = from_pipeline {
         return Ok(restrictor);
     }
@@ -57,7 +57,7 @@ pub fn load_restrictor(from_pipeline: Option<LoadRestrictor>) -> Result<LoadRest
 }
 
 /// Loads the kustomization tree rooted at `dir` and builds it with `builtin:overlay`.
-pub fn build(
+pub(super) fn build(
     runtime: &Runtime,
     root: &Path,
     dir: &Path,
@@ -97,7 +97,7 @@ fn release_freed_memory() {
 }
 
 /// Reads the tree rooted at `dir`: every kustomization, and every file each one names.
-pub fn load(root: &Path, dir: &Path, restrictor: LoadRestrictor) -> Result<Tree> {
+pub(super) fn load(root: &Path, dir: &Path, restrictor: LoadRestrictor) -> Result<Tree> {
     Loader {
         root,
         restrictor,

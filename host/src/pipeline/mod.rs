@@ -2,7 +2,7 @@
 //! what comes back. Any failure fails the whole render; there is no partial output.
 
 mod diagnostics;
-pub mod file;
+mod file;
 mod guardrails;
 mod kustomize;
 mod select;
@@ -19,7 +19,8 @@ use crate::manifests::{self, Format, PIPELINE_FILE};
 use crate::paths::{repo_root, resolve_inside};
 use crate::runtime::{self, LoadedModule, ParameterAnnouncement, Runtime};
 use crate::text::{escape_control, quote};
-use diagnostics::{log_findings, summarize_errors};
+pub use diagnostics::Findings;
+use diagnostics::log_findings;
 use file::{Allow, PipelineFile, StepSpec};
 use select::Selector;
 
@@ -187,8 +188,8 @@ impl Step {
             &invocation.budget,
         )?;
         log_findings(&self.label(), &findings);
-        match summarize_errors(&findings) {
-            Some(errors) => bail!("invalid `with:` config: {errors}"),
+        match Findings::errors(&findings) {
+            Some(errors) => Err(anyhow::Error::new(errors).context("invalid `with:` config")),
             None => Ok(()),
         }
     }
@@ -225,15 +226,15 @@ impl Step {
                 Ok(output) => output,
                 Err(findings) => {
                     log_findings(&self.label(), &findings);
-                    bail!(
-                        summarize_errors(&findings)
-                            .unwrap_or_else(|| "the module failed without saying why".into())
-                    );
+                    return Err(match Findings::errors(&findings) {
+                        Some(errors) => errors.into(),
+                        None => anyhow::anyhow!("the module failed without saying why"),
+                    });
                 }
             };
         log_findings(&self.label(), &output.diagnostics);
-        if let Some(errors) = summarize_errors(&output.diagnostics) {
-            bail!(errors);
+        if let Some(errors) = Findings::errors(&output.diagnostics) {
+            return Err(errors.into());
         }
         let produced = parse_output(&output.resources)?;
         drop(output); // a large app holds its output twice otherwise

@@ -7,13 +7,14 @@ use regex::Regex;
 use serde_json::Value;
 
 use super::file::{Allow, MatchSpec};
+use crate::object::ObjectId;
 
 const SECRET: &str = "Secret";
 /// What a module's `reads-kinds` says to see every kind the step grants.
 const EVERY_KIND: &str = "*";
 
 #[derive(Debug)]
-pub struct Selector {
+pub(super) struct Selector {
     kinds: Vec<String>,
     names: Vec<Regex>,
     labels: Vec<(String, String)>,
@@ -25,7 +26,7 @@ pub struct Selector {
 impl Selector {
     /// The selector of a step with this `match:` and `allow:` whose module reads
     /// `module_kinds`.
-    pub fn new(spec: &MatchSpec, allow: &Allow, module_kinds: &[String]) -> Result<Self> {
+    pub(super) fn new(spec: &MatchSpec, allow: &Allow, module_kinds: &[String]) -> Result<Self> {
         let names = spec
             .names
             .iter()
@@ -48,9 +49,8 @@ impl Selector {
         })
     }
 
-    pub fn matches(&self, object: &Value) -> bool {
-        let kind = object["kind"].as_str().unwrap_or_default();
-        let name = object["metadata"]["name"].as_str().unwrap_or_default();
+    pub(super) fn matches(&self, object: &Value) -> bool {
+        let ObjectId { kind, name, .. } = ObjectId::of(object);
         let listed = |kinds: &[String]| kinds.is_empty() || kinds.iter().any(|k| k == kind);
         (kind != SECRET || self.secrets_allowed)
             && listed(&self.kinds)

@@ -7,21 +7,22 @@
 use anyhow::{Context as _, Result, bail};
 use wasmparser::{Parser, Payload};
 
-use super::bindings::CONTRACTS;
+use super::bindings::{CONTRACTS, Contract};
 
 /// The custom section the SDK writes the contract version into.
-pub const SECTION: &str = "argocd-wasm-plugin-contract";
+pub(super) const SECTION: &str = "argocd-wasm-plugin-contract";
 
 /// The contract versions this host has bindings for, oldest first.
 fn supported() -> Vec<Version> {
-    CONTRACTS
-        .iter()
-        .map(|wit| package_version(wit).expect("every bound WIT file names its package version"))
-        .collect()
+    CONTRACTS.iter().map(version_of).collect()
+}
+
+fn version_of(contract: &Contract) -> Version {
+    package_version(contract.wit).expect("every bound WIT file names its package version")
 }
 
 /// The contract version this host implements: the newest it has bindings for.
-pub fn host_version() -> Version {
+pub(super) fn host_version() -> Version {
     *supported()
         .last()
         .expect("the host binds at least one contract")
@@ -35,7 +36,7 @@ fn package_version(wit: &str) -> Option<Version> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Version {
+pub(super) struct Version {
     major: u64,
     minor: u64,
     patch: u64,
@@ -65,13 +66,14 @@ impl std::fmt::Display for Version {
     }
 }
 
-/// Reads the contract version a component declares and checks this host can run it.
+/// Reads the contract version a component declares, checks this host can run it and
+/// returns the bindings it runs with.
 ///
 /// A module built for an earlier released version keeps running: the host keeps the
 /// bindings of every version in `wit/` (a patch release of a version runs modules built for
 /// its earlier patches). One built for a newer version is refused, since it may rely on
 /// behaviour this host does not have.
-pub fn check(wasm: &[u8]) -> Result<Version> {
+pub(super) fn check(wasm: &[u8]) -> Result<&'static Contract> {
     let version = declared_version(wasm)?;
     let host = host_version();
     if version > host {
@@ -80,16 +82,15 @@ pub fn check(wasm: &[u8]) -> Result<Version> {
              upgrade argocd-wasm-plugin"
         );
     }
-    let supported = supported();
-    if !supported.iter().any(|bound| bound.runs(version)) {
-        let list: Vec<String> = supported.iter().map(Version::to_string).collect();
-        bail!(
-            "the module was built for contract {version}, which this host does not run (it runs \
-             {}): rebuild it with a current argocd-wasm-sdk",
-            list.join(", ")
-        );
+    if let Some(contract) = CONTRACTS.iter().find(|c| version_of(c).runs(version)) {
+        return Ok(contract);
     }
-    Ok(version)
+    let list: Vec<String> = supported().iter().map(Version::to_string).collect();
+    bail!(
+        "the module was built for contract {version}, which this host does not run (it runs \
+         {}): rebuild it with a current argocd-wasm-sdk",
+        list.join(", ")
+    )
 }
 
 fn declared_version(wasm: &[u8]) -> Result<Version> {
@@ -180,30 +181,27 @@ mod tests {
         assert_eq!(on_disk, supported());
     }
 
-    /// The one contract version, as the SDK, a module built today and the docs know it.
+    /// The one contract version, as the SDK, a module built today and the docs know it: the
+    /// docs name the host's (the newest bound); the SDK binds a released version the host
+    /// runs (the newest once it moves), its own version follows it, and the modules built
+    /// with it declare it.
     #[test]
-    fn the_sdk_modules_and_docs_agree_on_the_host_version() {
+    fn the_sdk_modules_and_docs_agree_on_the_contract_version() {
         let host = host_version();
-        let sdk_wit = repository().join("guest-modules/sdk/wit");
-        assert_eq!(
-            sdk_wit.canonicalize().unwrap(),
-            repository()
-                .join(format!("wit/{host}"))
-                .canonicalize()
-                .unwrap(),
-            "the SDK binds the newest contract"
-        );
-        let built = Path::new(env!("GUEST_WASM_DIR")).join("add_label.wasm");
-        let section = declared_version(&std::fs::read(&built).unwrap()).unwrap();
-        assert_eq!(section, host, "the contract section of {}", built.display());
-        let sdk_manifest =
-            std::fs::read_to_string(repository().join("guest-modules/sdk/Cargo.toml")).unwrap();
-        let line = format!("version = \"{}.{}.", host.major, host.minor);
-        assert!(
-            sdk_manifest.contains(&line),
-            "the SDK's version follows {host}"
-        );
         let docs = std::fs::read_to_string(repository().join("docs/modules.md")).unwrap();
         assert!(docs.contains(&format!("`argocd:wasm-plugin@{host}`")));
+        let sdk_wit = repository().join("guest-modules/sdk/wit/transformer.wit");
+        let sdk = package_version(&std::fs::read_to_string(sdk_wit).unwrap()).unwrap();
+        assert!(supported().contains(&sdk), "the SDK binds {sdk}");
+        let built = Path::new(env!("GUEST_WASM_DIR")).join("add_label.wasm");
+        let section = declared_version(&std::fs::read(&built).unwrap()).unwrap();
+        assert_eq!(section, sdk, "the contract section of {}", built.display());
+        let sdk_manifest =
+            std::fs::read_to_string(repository().join("guest-modules/sdk/Cargo.toml")).unwrap();
+        let line = format!("version = \"{}.{}.", sdk.major, sdk.minor);
+        assert!(
+            sdk_manifest.contains(&line),
+            "the SDK's version follows {sdk}"
+        );
     }
 }

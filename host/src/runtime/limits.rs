@@ -68,6 +68,12 @@ impl std::fmt::Display for Stop {
 
 impl std::error::Error for Stop {}
 
+impl Default for RenderBudget {
+    fn default() -> Self {
+        Self::unlimited()
+    }
+}
+
 impl RenderBudget {
     /// No deadline and no cancellation: for tests and module loading.
     pub fn unlimited() -> Self {

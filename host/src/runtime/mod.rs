@@ -5,6 +5,7 @@ mod bindings;
 mod cache;
 mod contract;
 mod limits;
+mod model;
 mod observer;
 mod sandbox;
 
@@ -16,19 +17,19 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, anyhow};
 use sha2::{Digest as _, Sha256};
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::Linker;
 use wasmtime::{Config, Engine, Store, Trap, UpdateDeadline, WasmBacktrace};
 
-pub use bindings::{
-    AppInfo, Context, Diagnostic, Info, ObjectRef, Output, Parameter, ParameterAnnouncement,
+pub use limits::{Limits, RenderBudget, Stop};
+pub use model::{
+    AppInfo, Context, Diagnostic, ModuleInfo, ObjectRef, Output, Parameter, ParameterAnnouncement,
     ParameterKind, ParameterValue, Severity,
 };
-pub use limits::{Limits, RenderBudget, Stop};
 pub use observer::{ModuleSource, Observer};
 
 use crate::text::escape_control;
 
-use bindings::{Transformer, TransformerPre};
+use bindings::Bound;
 use cache::{ModuleCache, Origin};
 use sandbox::Sandbox;
 
@@ -59,14 +60,15 @@ pub struct Runtime {
 }
 
 /// A module ready to instantiate in tens of microseconds.
-pub struct LoadedModule {
+pub(crate) struct LoadedModule {
     /// What the module's `describe()` said.
-    pub info: Info,
-    pre: TransformerPre<Sandbox>,
+    pub(crate) info: ModuleInfo,
+    /// The bindings of the contract version it was built for.
+    bound: Bound,
 }
 
 /// Hex sha256 of bytes, the form pins and cache keys use.
-pub fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
@@ -76,7 +78,7 @@ impl Runtime {
         let engine = Engine::new(&engine_config()?).map_err(|e| anyhow!("{e}"))?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
-        Transformer::add_to_linker::<_, HasSelf<_>>(&mut linker, |sandbox| sandbox)?;
+        bindings::add_to_linker(&mut linker)?;
         Ok(Self {
             cache: ModuleCache::new(&engine, cache_dir),
             _ticker: EpochTicker::start(engine.clone()),
@@ -114,12 +116,12 @@ impl Runtime {
     /// `digest` is the hex sha256 of `wasm`: the caller has it already (a pin check, or
     /// the build script for built-in modules), and hashing a large module costs
     /// milliseconds on every kustomization level.
-    pub fn load(&self, digest: &str, wasm: &[u8]) -> Result<Arc<LoadedModule>> {
+    pub(crate) fn load(&self, digest: &str, wasm: &[u8]) -> Result<Arc<LoadedModule>> {
         if let Some(module) = self.loaded.lock().expect("module map poisoned").get(digest) {
             self.notify(|o| o.module_loaded(ModuleSource::Memory));
             return Ok(module.clone());
         }
-        contract::check(wasm)?;
+        let contract = contract::check(wasm)?;
         let started = Instant::now();
         let (component, origin) = self.cache.load(&self.engine, digest, wasm)?;
         let (source, verb) = match origin {
@@ -137,16 +139,17 @@ impl Runtime {
             .instantiate_pre(&component)
             .map_err(anyhow::Error::from)
             .context("the module needs imports this host does not provide")?;
-        let pre = TransformerPre::new(pre)
+        let bound = contract
+            .bind(pre)
             .map_err(anyhow::Error::from)
-            .context("the module does not export the transformer world")?;
+            .context("the module does not export the transformer world of its contract")?;
         let mut module = LoadedModule {
-            info: placeholder_info(),
-            pre,
+            info: ModuleInfo::default(),
+            bound,
         };
         let unlimited = RenderBudget::unlimited();
-        module.info = self.call(&module, "describe", &unlimited, |instance, store| {
-            instance.call_describe(store)
+        module.info = self.call(&module, "describe", &unlimited, |bound, store| {
+            bound.describe(store)
         })?;
         let module = Arc::new(module);
         self.loaded
@@ -157,20 +160,20 @@ impl Runtime {
     }
 
     /// Asks the module to check a step's `with:` config (JSON text).
-    pub fn validate_config(
+    pub(crate) fn validate_config(
         &self,
         module: &LoadedModule,
         label: &str,
         config: &str,
         budget: &RenderBudget,
     ) -> Result<Vec<Diagnostic>> {
-        self.call(module, label, budget, |instance, store| {
-            instance.call_validate_config(store, config)
+        self.call(module, label, budget, |bound, store| {
+            bound.validate_config(store, config)
         })
     }
 
     /// Runs the module's transform on the given objects, enforcing the output size cap.
-    pub fn transform(
+    pub(crate) fn transform(
         &self,
         module: &LoadedModule,
         label: &str,
@@ -179,8 +182,8 @@ impl Runtime {
         budget: &RenderBudget,
     ) -> Result<Result<Output, Vec<Diagnostic>>> {
         let started = Instant::now();
-        let result = self.call(module, label, budget, |instance, store| {
-            instance.call_transform(store, ctx, resources)
+        let result = self.call(module, label, budget, |bound, store| {
+            bound.transform(store, ctx, resources)
         });
         self.notify(|o| o.module_called(&module.info.name, started.elapsed()));
         let result = result?;
@@ -201,7 +204,7 @@ impl Runtime {
         module: &LoadedModule,
         label: &str,
         budget: &RenderBudget,
-        run: impl FnOnce(&Transformer, &mut Store<Sandbox>) -> wasmtime::Result<R>,
+        run: impl FnOnce(&Bound, &mut Store<Sandbox>) -> wasmtime::Result<R>,
     ) -> Result<R> {
         budget.check()?;
         let sandbox = Sandbox::new(&self.limits, label.to_owned());
@@ -211,11 +214,7 @@ impl Runtime {
         store.set_hostcall_fuel(self.limits.output_bytes.saturating_add(HOSTCALL_ALLOWANCE));
         store.set_epoch_deadline(CHECK_TICKS);
         store.epoch_deadline_callback(stop_when(budget.clone(), self.limits.deadline));
-        let outcome = module
-            .pre
-            .instantiate(&mut store)
-            .and_then(|instance| run(&instance, &mut store));
-        outcome.map_err(|error| self.explain_failure(error, &stderr))
+        run(&module.bound, &mut store).map_err(|error| self.explain_failure(error, &stderr))
     }
 
     /// Turns a trap into a message that says what happened and which knob governs it.
@@ -312,16 +311,6 @@ fn root_cause(causes: &[String]) -> String {
         .or(causes.last())
         .cloned()
         .unwrap_or_default()
-}
-
-fn placeholder_info() -> Info {
-    Info {
-        name: String::new(),
-        version: String::new(),
-        description: String::new(),
-        parameters: Vec::new(),
-        reads_kinds: Vec::new(),
-    }
 }
 
 fn engine_config() -> Result<Config> {

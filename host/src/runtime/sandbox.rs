@@ -14,9 +14,8 @@ use wasmtime_wasi::clocks::{HostMonotonicClock, HostWallClock};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
-use super::bindings::LogLevel;
-use super::bindings::argocd::wasm_plugin::{host, types};
 use super::limits::Limits;
+use super::model::LogLevel;
 use crate::text::{escape_control, quote};
 
 /// Log lines one module call may write; more are dropped so a chatty module cannot flood
@@ -29,7 +28,7 @@ const STDERR_CAPACITY: usize = 16 * 1024;
 /// How much of that an error message quotes.
 const STDERR_QUOTED: usize = 2048;
 
-pub struct Sandbox {
+pub(super) struct Sandbox {
     wasi: WasiCtx,
     stderr: Stderr,
     table: ResourceTable,
@@ -40,7 +39,7 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    pub fn new(limits: &Limits, label: String) -> Self {
+    pub(super) fn new(limits: &Limits, label: String) -> Self {
         let stderr = Stderr(MemoryOutputPipe::new(STDERR_CAPACITY));
         Self {
             wasi: deny_all_wasi(&stderr),
@@ -53,18 +52,18 @@ impl Sandbox {
     }
 
     /// A handle on what the module writes to stderr (a Rust panic message, typically).
-    pub fn stderr(&self) -> Stderr {
+    pub(super) fn stderr(&self) -> Stderr {
         self.stderr.clone()
     }
 }
 
 /// A module's stderr, kept in memory so a trap's message can quote it.
 #[derive(Clone)]
-pub struct Stderr(MemoryOutputPipe);
+pub(super) struct Stderr(MemoryOutputPipe);
 
 impl Stderr {
     /// The last part of what was written, if anything was, control characters escaped.
-    pub fn tail(&self) -> Option<String> {
+    pub(super) fn tail(&self) -> Option<String> {
         let contents = self.0.contents();
         let text = String::from_utf8_lossy(&contents);
         let text = text.trim();
@@ -134,16 +133,14 @@ impl ResourceLimiter for Sandbox {
     }
 }
 
-/// The `types` interface defines types only; there is nothing to implement.
-impl types::Host for Sandbox {}
-
-impl host::Host for Sandbox {
-    fn log(&mut self, level: LogLevel, message: String) {
+impl Sandbox {
+    /// A line the module logs (every contract version's `host.log`), tagged with who runs.
+    pub(super) fn write_log(&mut self, level: LogLevel, message: &str) {
         self.log_lines += 1;
         if self.log_lines > MAX_LOG_LINES {
             return;
         }
-        let message = quote(&message, MAX_LOG_LINE);
+        let message = quote(message, MAX_LOG_LINE);
         let module = self.label.as_str();
         match level {
             LogLevel::Debug => tracing::debug!(module, "{message}"),

@@ -29,7 +29,7 @@ struct Source {
 
 /// Why a request failed, as the `reason` label says it.
 #[derive(Debug, Clone, Copy)]
-pub enum Failure {
+pub(super) enum Failure {
     /// The render failed: a module error, a bad pipeline, missing files.
     Render,
     /// The request itself was malformed.
@@ -51,7 +51,7 @@ impl Failure {
     }
 }
 
-pub struct Metrics {
+pub(super) struct Metrics {
     registry: Registry,
     requests: Counter,
     failures: Family<Reason, Counter>,
@@ -66,7 +66,7 @@ fn seconds_histogram() -> Histogram {
 }
 
 impl Metrics {
-    pub fn new() -> Self {
+    pub(super) fn new() -> Self {
         let mut registry = Registry::with_prefix("argocd_wasm_plugin");
         let requests = Counter::default();
         let failures = Family::<Reason, Counter>::default();
@@ -106,7 +106,7 @@ impl Metrics {
         }
     }
 
-    pub fn request_done(&self, elapsed: Duration, failure: Option<Failure>) {
+    pub(super) fn request_done(&self, elapsed: Duration, failure: Option<Failure>) {
         self.requests.inc();
         self.latency.observe(elapsed.as_secs_f64());
         if let Some(failure) = failure {
@@ -119,7 +119,7 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition.
-    pub fn encode(&self) -> String {
+    pub(super) fn encode(&self) -> String {
         let mut text = String::new();
         encode(&mut text, &self.registry).expect("writing to a String cannot fail");
         text

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
 /// The daemon's render slots.
-pub struct Scheduler {
+pub(super) struct Scheduler {
     /// Slots an app may hold at once.
     per_app: usize,
     state: Mutex<State>,
@@ -30,7 +30,7 @@ struct State {
 }
 
 /// A held slot; dropping it frees the slot for the next waiter.
-pub struct Slot {
+pub(super) struct Slot {
     /// `None` once disarmed: a slot that was never handed out frees nothing.
     scheduler: Option<Arc<Scheduler>>,
     app: String,
@@ -38,7 +38,7 @@ pub struct Slot {
 
 impl Scheduler {
     /// `slots` renders at once, at most `per_app` of them for one app (both at least 1).
-    pub fn new(slots: usize, per_app: usize) -> Arc<Self> {
+    pub(super) fn new(slots: usize, per_app: usize) -> Arc<Self> {
         Arc::new(Self {
             per_app: per_app.max(1),
             state: Mutex::new(State {
@@ -50,7 +50,7 @@ impl Scheduler {
 
     /// Waits for a slot for `app`. Dropping the returned future gives up the place in the
     /// queue.
-    pub async fn acquire(self: &Arc<Self>, app: &str) -> Slot {
+    pub(super) async fn acquire(self: &Arc<Self>, app: &str) -> Slot {
         let (sender, receiver) = oneshot::channel();
         {
             let mut state = self.lock();

@@ -116,12 +116,14 @@ impl ColourSelector {
         if !is_label_key(&self.key) {
             problems.push(error(
                 "with.key",
+                "invalid-key",
                 format!("`{}` is not a label key", self.key),
             ));
         }
         if self.colours.len() < 2 {
             problems.push(error(
                 "with.colours",
+                "too-few-colours",
                 "blue/green needs at least two colours: one live, one idle",
             ));
         }
@@ -129,9 +131,17 @@ impl ColourSelector {
         for (i, colour) in self.colours.iter().enumerate() {
             let field = format!("with.colours[{i}]");
             if !is_label_value(colour) {
-                problems.push(error(&field, format!("`{colour}` is not a label value")));
+                problems.push(error(
+                    &field,
+                    "invalid-colour",
+                    format!("`{colour}` is not a label value"),
+                ));
             } else if !seen.insert(colour) {
-                problems.push(error(&field, format!("`{colour}` is listed twice")));
+                problems.push(error(
+                    &field,
+                    "duplicate-colour",
+                    format!("`{colour}` is listed twice"),
+                ));
             }
         }
         problems
@@ -140,7 +150,7 @@ impl ColourSelector {
     /// An error when `colour` is given but is not one of the colours.
     pub fn unknown_colour(&self, field: &str, colour: Option<&str>) -> Option<Diagnostic> {
         let colour = colour?;
-        (!self.is_colour(colour)).then(|| error(field, self.not_a_colour(colour)))
+        (!self.is_colour(colour)).then(|| error(field, "unknown-colour", self.not_a_colour(colour)))
     }
 
     pub fn not_a_colour(&self, colour: &str) -> String {
@@ -155,6 +165,7 @@ impl ColourSelector {
         (services.names.is_empty() && services.selector.is_empty()).then(|| {
             error(
                 "with.services",
+                "services-without-criteria",
                 "give `names` or `selector`, or leave `services` out to switch every Service \
                  whose selector has the key",
             )
@@ -167,11 +178,16 @@ impl ColourSelector {
             .into_iter()
             .collect();
         if preview.names.is_empty() && preview.generate.is_none() {
-            problems.push(error("with.preview", "give `names` or `generate`"));
+            problems.push(error(
+                "with.preview",
+                "preview-without-target",
+                "give `names` or `generate`",
+            ));
         }
         if preview.colour.is_none() && self.colours.len() != 2 {
             problems.push(error(
                 "with.preview.colour",
+                "ambiguous-preview-colour",
                 format!(
                     "with {} colours the idle one is ambiguous: name the preview colour",
                     self.colours.len()
@@ -187,6 +203,7 @@ impl ColourSelector {
         for name in switching.filter(|name| preview.names.contains(name)) {
             problems.push(error(
                 "with.preview.names",
+                "preview-service-switches",
                 format!(
                     "Service `{name}` is also in services.names: the preview would point at \
                      the live colour"
@@ -213,6 +230,7 @@ impl ColourSelector {
             .map(|colour| {
                 error(
                     field,
+                    "invalid-host",
                     format!("colour `{colour}` cannot be part of a host name"),
                 )
             })
@@ -221,7 +239,13 @@ impl ColourSelector {
             .into_iter()
             .map(|colour| generate.host.replace(COLOUR_PLACEHOLDER, colour))
             .find(|host| !is_host(host));
-        problems.extend(bad_host.map(|host| error(field, format!("`{host}` is not a host name"))));
+        problems.extend(bad_host.map(|host| {
+            error(
+                field,
+                "invalid-host",
+                format!("`{host}` is not a host name"),
+            )
+        }));
         problems
     }
 
@@ -233,7 +257,7 @@ impl ColourSelector {
             for (i, image) in slot.images.iter().enumerate() {
                 let item = format!("{field}.images[{i}]");
                 if let Err(problem) = parse_config_image(image) {
-                    problems.push(error(&item, problem));
+                    problems.push(error(&item, "invalid-slot-image", problem));
                 }
             }
         }
@@ -246,6 +270,7 @@ impl ColourSelector {
 pub fn live_preview(colour: &str, active_source: &str) -> Diagnostic {
     error(
         "with.preview.colour",
+        "preview-is-live",
         format!(
             "the preview colour `{colour}` is the live colour (from {active_source}): the \
              preview would point at live traffic"
@@ -253,6 +278,6 @@ pub fn live_preview(colour: &str, active_source: &str) -> Diagnostic {
     )
 }
 
-fn error(field: &str, message: impl Into<String>) -> Diagnostic {
-    Diagnostic::error(message).at(field)
+fn error(field: &str, code: &str, message: impl Into<String>) -> Diagnostic {
+    Diagnostic::error(message).at(field).code(code)
 }

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use argocd_wasm_sdk::{Context, Diagnostic, ParameterValue};
-use kustomize_images::ImageSpec;
+use argocd_wasm_sdk::{Context, Diagnostic, Error, ParameterValue, Result, Sourced};
+use kustomize_images::{ImageSpec, set_image};
 use serde_json::Value;
 
 use crate::config::{ColourSelector, live_preview};
@@ -17,14 +17,7 @@ pub const SLOT_IMAGES_PARAMETER: &str = "slot-images";
 const SLOT_IMAGES_ENV_PREFIX: &str = "SLOT_IMAGES_";
 
 /// A slot image as one input gave it: the colour, and the spec or why it is invalid.
-type SlotInput = (String, Sourced<Result<ImageSpec, String>>);
-
-/// A value and the input it came from, which every message about it names.
-#[derive(Debug)]
-pub struct Sourced<T> {
-    pub value: T,
-    pub source: String,
-}
+type SlotInput = (String, Sourced<std::result::Result<ImageSpec, String>>);
 
 /// The colours of this render, resolved from every input.
 #[derive(Debug)]
@@ -37,9 +30,9 @@ pub struct Colours {
 }
 
 impl Colours {
-    pub fn resolve(config: &ColourSelector, ctx: &Context) -> Result<Self, Vec<Diagnostic>> {
-        let active = active_colour(config, ctx).map_err(|problem| vec![problem])?;
-        let preview = preview_colour(config, &active).map_err(|problem| vec![problem])?;
+    pub fn resolve(config: &ColourSelector, ctx: &Context) -> Result<Self> {
+        let active = active_colour(config, ctx)?;
+        let preview = preview_colour(config, &active)?;
         let slots = slot_images(config, ctx)?;
         Ok(Self {
             active,
@@ -53,50 +46,32 @@ impl Colours {
     }
 }
 
-/// The last non-empty input; an empty value counts as unset, which is what clearing the
-/// field in Argo CD's UI sends.
-fn active_colour(config: &ColourSelector, ctx: &Context) -> Result<Sourced<String>, Diagnostic> {
-    let parameter = match ctx.param(ACTIVE_PARAMETER) {
-        None => None,
-        Some(ParameterValue::String(text)) => Some(text.as_str()),
-        Some(_) => {
-            return Err(Diagnostic::error(format!(
-                "parameter `{ACTIVE_PARAMETER}` must be one string, the live colour"
-            )));
-        }
-    };
-    let candidates = [
-        (config.active.as_deref(), "with.active".to_owned()),
-        (parameter, format!("parameter `{ACTIVE_PARAMETER}`")),
-        (ctx.env(ACTIVE_ENV), format!("ARGOCD_ENV_{ACTIVE_ENV}")),
-    ];
-    let active = candidates
-        .into_iter()
-        .filter_map(|(value, source)| Some((value?.trim(), source)))
-        .rfind(|(value, _)| !value.is_empty())
-        .map(|(value, source)| Sourced {
-            value: value.to_owned(),
-            source,
-        })
+/// The last input that is set and not blank, which must be one of the colours.
+fn active_colour(config: &ColourSelector, ctx: &Context) -> Result<Sourced<String>> {
+    let with = config
+        .active
+        .as_deref()
+        .map(|colour| Sourced::new(colour, "with.active"));
+    let active = ctx
+        .layered_str(with, ACTIVE_PARAMETER, ACTIVE_ENV)?
         .ok_or_else(|| {
             Diagnostic::error(format!(
                 "no live colour: set with.active, the parameter `{ACTIVE_PARAMETER}` or \
                  ARGOCD_ENV_{ACTIVE_ENV} to one of {}",
                 config.colour_list()
             ))
+            .code("no-live-colour")
         })?;
     if !config.is_colour(&active.value) {
         let problem = config.not_a_colour(&active.value);
-        return Err(Diagnostic::error(format!("{}: {problem}", active.source)));
+        let message = format!("{}: {problem}", active.source);
+        return Err(Diagnostic::error(message).code("unknown-colour").into());
     }
     Ok(active)
 }
 
 /// The configured preview colour, or else the one colour that is not live.
-fn preview_colour(
-    config: &ColourSelector,
-    active: &Sourced<String>,
-) -> Result<Option<String>, Diagnostic> {
+fn preview_colour(config: &ColourSelector, active: &Sourced<String>) -> Result<Option<String>> {
     let Some(preview) = &config.preview else {
         return Ok(None);
     };
@@ -110,15 +85,15 @@ fn preview_colour(
             .unwrap_or_default(),
     };
     if colour == active.value {
-        return Err(live_preview(&colour, &active.source));
+        return Err(live_preview(&colour, &active.source).into());
     }
     Ok(Some(colour))
 }
 
 /// A `with.slots` item: a kustomize `images:` entry, or a `kustomize edit set image` string.
-pub fn parse_config_image(item: &Value) -> Result<ImageSpec, String> {
+pub fn parse_config_image(item: &Value) -> std::result::Result<ImageSpec, String> {
     let spec = match item {
-        Value::String(text) => ImageSpec::parse_cli(text).map_err(|d| d.message)?,
+        Value::String(text) => ImageSpec::parse_cli(text).map_err(|e| e.message().to_owned())?,
         Value::Object(_) => serde_json::from_value::<ImageSpec>(item.clone())
             .map_err(|e| format!("not a kustomize images entry: {e}"))?,
         _ => {
@@ -129,7 +104,7 @@ pub fn parse_config_image(item: &Value) -> Result<ImageSpec, String> {
             );
         }
     };
-    spec.validate().map_err(|d| d.message)?;
+    spec.validate().map_err(|e| e.message().to_owned())?;
     Ok(spec)
 }
 
@@ -138,45 +113,45 @@ pub fn parse_config_image(item: &Value) -> Result<ImageSpec, String> {
 fn slot_images(
     config: &ColourSelector,
     ctx: &Context,
-) -> Result<BTreeMap<String, Vec<Sourced<ImageSpec>>>, Vec<Diagnostic>> {
+) -> Result<BTreeMap<String, Vec<Sourced<ImageSpec>>>> {
     let mut problems = Vec::new();
     let mut parsed: Vec<SlotInput> = Vec::new();
     for (colour, slot) in &config.slots {
         for (i, item) in slot.images.iter().enumerate() {
             let source = format!("with.slots.{colour}.images[{i}]");
-            parsed.push((colour.clone(), sourced(parse_config_image(item), source)));
+            parsed.push((
+                colour.clone(),
+                Sourced::new(parse_config_image(item), source),
+            ));
         }
     }
     match slot_parameter(config, ctx) {
         Ok(entries) => parsed.extend(entries),
-        Err(problem) => problems.push(problem),
+        Err(problem) => problems.extend(problem.into_diagnostics()),
     }
     for colour in &config.colours {
-        let name = format!("{SLOT_IMAGES_ENV_PREFIX}{}", env_suffix(colour));
-        let items = ctx.env_list(&name).unwrap_or_default();
-        parsed.extend(cli_items(colour, &format!("ARGOCD_ENV_{name}"), &items));
+        let env = format!("{SLOT_IMAGES_ENV_PREFIX}{}", env_suffix(colour));
+        parsed.extend(cli_items(colour, ctx.env_items(&env)));
     }
     let mut slots: BTreeMap<String, Vec<Sourced<ImageSpec>>> = BTreeMap::new();
     for (colour, image) in parsed {
         match image.value {
-            Ok(spec) => merge(
+            Ok(spec) => set_image(
                 slots.entry(colour).or_default(),
-                sourced(spec, image.source),
+                Sourced::new(spec, image.source),
             ),
-            Err(problem) => {
-                problems.push(Diagnostic::error(format!("{}: {problem}", image.source)));
-            }
+            Err(problem) => problems.push(
+                Diagnostic::error(format!("{}: {problem}", image.source))
+                    .code("invalid-slot-image"),
+            ),
         }
     }
-    if problems.is_empty() {
-        Ok(slots)
-    } else {
-        Err(problems)
-    }
+    Error::unless_empty(problems)?;
+    Ok(slots)
 }
 
 /// The `slot-images` map parameter: colour → images, comma or newline separated.
-fn slot_parameter(config: &ColourSelector, ctx: &Context) -> Result<Vec<SlotInput>, Diagnostic> {
+fn slot_parameter(config: &ColourSelector, ctx: &Context) -> Result<Vec<SlotInput>> {
     let pairs = match ctx.param(SLOT_IMAGES_PARAMETER) {
         None => return Ok(Vec::new()),
         Some(ParameterValue::Map(pairs)) => pairs,
@@ -184,7 +159,9 @@ fn slot_parameter(config: &ColourSelector, ctx: &Context) -> Result<Vec<SlotInpu
             return Err(Diagnostic::error(format!(
                 "parameter `{SLOT_IMAGES_PARAMETER}` must be a map of colour to images \
                  (--param {SLOT_IMAGES_PARAMETER}.green=magento:2.4.8)"
-            )));
+            ))
+            .code("parameter-not-a-map")
+            .into());
         }
     };
     let mut entries = Vec::new();
@@ -192,22 +169,21 @@ fn slot_parameter(config: &ColourSelector, ctx: &Context) -> Result<Vec<SlotInpu
         let label = format!("parameter `{SLOT_IMAGES_PARAMETER}` key `{colour}`");
         if !config.is_colour(colour) {
             let problem = config.not_a_colour(colour);
-            return Err(Diagnostic::error(format!("{label}: {problem}")));
+            let message = format!("{label}: {problem}");
+            return Err(Diagnostic::error(message).code("unknown-colour").into());
         }
         let items = ParameterValue::String(images.clone()).to_list();
-        entries.extend(cli_items(colour, &label, &items));
+        entries.extend(cli_items(colour, Sourced::numbered(&label, items)));
     }
     Ok(entries)
 }
 
-fn cli_items(colour: &str, label: &str, items: &[String]) -> Vec<SlotInput> {
+fn cli_items(colour: &str, items: Vec<Sourced<String>>) -> Vec<SlotInput> {
     items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| {
-            let parsed = ImageSpec::parse_cli(item).map_err(|d| d.message);
-            let source = format!("{label} item {}", i + 1);
-            (colour.to_owned(), sourced(parsed, source))
+        .into_iter()
+        .map(|item| {
+            let parsed = ImageSpec::parse_cli(&item.value).map_err(|e| e.message().to_owned());
+            (colour.to_owned(), Sourced::new(parsed, item.source))
         })
         .collect()
 }
@@ -221,20 +197,4 @@ fn env_suffix(colour: &str) -> String {
             c => c.to_ascii_uppercase(),
         })
         .collect()
-}
-
-/// A later image of the same name replaces the earlier one in its place; `*` fields keep the
-/// earlier value, as `kustomize edit set image` does.
-fn merge(images: &mut Vec<Sourced<ImageSpec>>, later: Sourced<ImageSpec>) {
-    match images.iter_mut().find(|i| i.value.name == later.value.name) {
-        Some(earlier) => {
-            earlier.value = later.value.replacing(Some(&earlier.value));
-            earlier.source = later.source;
-        }
-        None => images.push(sourced(later.value.replacing(None), later.source)),
-    }
-}
-
-fn sourced<T>(value: T, source: String) -> Sourced<T> {
-    Sourced { value, source }
 }

@@ -62,50 +62,37 @@ impl Module for ColourSelector {
     }
 
     fn transform(&self, ctx: &Context, objects: &mut Objects) -> Result<()> {
-        for finding in select(self, ctx, objects)? {
-            ctx.report(finding);
-        }
-        Ok(())
+        let findings = select(self, ctx, objects)?;
+        ctx.conclude(findings)
     }
 }
 
 register!(ColourSelector);
 
-/// The whole transform; returns its findings. Any error among them fails the render, so the
-/// objects are only changed once every check before the change has passed.
+/// The whole transform; returns its findings, errors among them. The objects are only
+/// changed once every check before the change has passed.
 fn select(
     config: &ColourSelector,
     ctx: &Context,
     objects: &mut Objects,
 ) -> Result<Vec<Diagnostic>> {
-    // The host validates at load, but native runs and tests may not have.
-    let problems = config.problems();
-    if !problems.is_empty() {
-        return Ok(problems);
-    }
-    let colours = match Colours::resolve(config, ctx) {
-        Ok(colours) => colours,
-        Err(problems) => return Ok(problems),
-    };
-    let live_problems = check_live(
+    let colours = Colours::resolve(config, ctx)?;
+    Error::unless_empty(check_live(
         &Workload::all(objects, &config.key),
         &config.key,
         &colours.active,
-    );
-    if !live_problems.is_empty() {
-        return Ok(live_problems);
-    }
-    let mut plan = match Plan::new(config, objects) {
-        Ok(plan) => plan,
-        Err(problems) => return Ok(problems),
-    };
+    ))?;
+    let mut plan = Plan::new(config, objects)?;
     let mut findings = std::mem::take(&mut plan.notes);
     if plan.live.is_empty() {
-        findings.push(Diagnostic::warning(format!(
-            "no Service switches to `{}`: none among the objects matches with.services or has \
-             `{}` in its selector",
-            colours.active.value, config.key
-        )));
+        findings.push(
+            Diagnostic::warning(format!(
+                "no Service switches to `{}`: none among the objects matches with.services \
+                 or has `{}` in its selector",
+                colours.active.value, config.key
+            ))
+            .code("no-service-switches"),
+        );
     }
     findings.extend(
         objects

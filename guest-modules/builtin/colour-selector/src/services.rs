@@ -2,7 +2,7 @@
 //! which belong to Argo Rollouts and stay untouched, and whether each selector still finds
 //! pods afterwards.
 
-use argocd_wasm_sdk::{Diagnostic, FieldPath, Object, Objects};
+use argocd_wasm_sdk::{Diagnostic, Error, FieldPath, Object, Objects, Result};
 use serde_json::{Map, Value, json};
 
 use crate::config::{COLOUR_PLACEHOLDER, ColourSelector, Generate, ServicePort};
@@ -115,7 +115,7 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn new(config: &ColourSelector, objects: &[Object]) -> Result<Self, Vec<Diagnostic>> {
+    pub fn new(config: &ColourSelector, objects: &[Object]) -> Result<Self> {
         let mut problems = missing_names(config, objects);
         let references = rollout_references(objects);
         let mut plan = Plan::default();
@@ -136,17 +136,22 @@ impl Plan {
                     .then(|| "has no spec.selector to switch".to_owned()),
             };
             match (unusable, by_name) {
-                (Some(why), true) => problems.push(Diagnostic::error(why).on(service)),
-                (Some(why), false) => plan.notes.push(Diagnostic::info(why).on(service)),
+                (Some(why), true) => problems.push(
+                    Diagnostic::error(why)
+                        .on(service)
+                        .code("cannot-switch-service"),
+                ),
+                (Some(why), false) => plan.notes.push(
+                    Diagnostic::info(why)
+                        .on(service)
+                        .code("cannot-switch-service"),
+                ),
                 (None, _) if role == Role::Live => plan.live.push(index),
                 (None, _) => plan.preview.push(index),
             }
         }
-        if problems.is_empty() {
-            Ok(plan)
-        } else {
-            Err(problems)
-        }
+        Error::unless_empty(problems)?;
+        Ok(plan)
     }
 
     /// Points the live Services at the live colour, the preview Services at the preview
@@ -157,7 +162,7 @@ impl Plan {
         objects: &mut Objects,
         active: &str,
         preview: Option<&str>,
-    ) -> Result<(), Diagnostic> {
+    ) -> Result<()> {
         let selector_key = FieldPath::default()
             .key("spec")
             .key("selector")
@@ -182,7 +187,7 @@ impl Plan {
         generate: &Generate,
         key: &str,
         colour: &str,
-    ) -> Result<[Object; 2], Diagnostic> {
+    ) -> Result<[Object; 2]> {
         let field = "with.preview.generate";
         let [index] = self.live[..] else {
             let names: Vec<&str> = self.live.iter().map(|i| objects[*i].name()).collect();
@@ -192,7 +197,9 @@ impl Plan {
                 names.len(),
                 names.join(", ")
             ))
-            .at(field));
+            .at(field)
+            .code("cannot-generate-preview")
+            .into());
         };
         let live = &objects[index];
         let name = format!("{}{PREVIEW_SUFFIX}", live.name());
@@ -206,7 +213,9 @@ impl Plan {
                  with.preview.names instead"
             ))
             .on(taken)
-            .at(field));
+            .at(field)
+            .code("preview-name-taken")
+            .into());
         }
         let ports = preview_ports(live);
         let port = match (&generate.service_port, ports.first()) {
@@ -216,7 +225,9 @@ impl Plan {
             (None, None) => {
                 return Err(Diagnostic::error("has no ports to preview")
                     .on(live)
-                    .at("spec.ports"));
+                    .at("spec.ports")
+                    .code("no-ports-to-preview")
+                    .into());
             }
         };
         let mut selector = selector(live).cloned().unwrap_or_default();
@@ -285,7 +296,12 @@ impl Plan {
             } else {
                 continue;
             };
-            findings.push(finding.on(service).at("spec.selector"));
+            findings.push(
+                finding
+                    .on(service)
+                    .at("spec.selector")
+                    .code("selector-finds-no-running-pods"),
+            );
         }
         findings
     }
@@ -337,7 +353,8 @@ fn missing_names(config: &ColourSelector, objects: &[Object]) -> Vec<Diagnostic>
             if !objects.iter().any(|o| is_service(o) && o.name() == name) {
                 problems.push(
                     Diagnostic::error(format!("no Service named `{name}` among the objects"))
-                        .at(format!("{field}[{i}]")),
+                        .at(format!("{field}[{i}]"))
+                        .code("service-not-found"),
                 );
             }
         }

@@ -741,3 +741,53 @@ fn idle_replicas_scale_the_idle_workloads_and_warn_about_the_unscalable() {
     let kept = run(with(json!({"active": "blue"})), magento());
     assert_eq!(named(&kept, "magento-web-green")["spec"]["replicas"], 2);
 }
+
+// --- codes ------------------------------------------------------------------------------
+
+/// The codes of a failed run's errors.
+fn error_codes(run: TestRun, objects: Vec<Value>) -> Vec<String> {
+    let problems = run
+        .run::<ColourSelector>(objects)
+        .expect_err("the run should fail");
+    problems
+        .iter()
+        .filter(|d| d.is_error())
+        .filter_map(|d| d.code.clone())
+        .collect()
+}
+
+#[test]
+fn errors_carry_stable_codes() {
+    assert_eq!(
+        error_codes(TestRun::new(), magento()),
+        ["colour-selector/no-live-colour"]
+    );
+    assert_eq!(
+        error_codes(with(json!({})).param_str("active-colour", "red"), magento()),
+        ["colour-selector/unknown-colour"]
+    );
+    let list = ParameterValue::Array(vec!["blue".into()]);
+    assert_eq!(
+        error_codes(with(json!({})).param("active-colour", list), magento()),
+        ["colour-selector/parameter-not-a-string"]
+    );
+    let invalid = TestRun::new()
+        .config(json!({"key": "not a key", "colours": ["blue"]}))
+        .validate::<ColourSelector>();
+    let codes: Vec<&str> = invalid.iter().filter_map(|d| d.code.as_deref()).collect();
+    assert_eq!(
+        codes,
+        [
+            "colour-selector/invalid-key",
+            "colour-selector/too-few-colours"
+        ]
+    );
+    let nothing_runs_green = vec![
+        deployment("magento-web-blue", "blue", 2),
+        web_service("magento-svc", "blue"),
+    ];
+    assert_eq!(
+        error_codes(with(json!({"active": "green"})), nothing_runs_green),
+        ["colour-selector/live-colour-not-running"]
+    );
+}

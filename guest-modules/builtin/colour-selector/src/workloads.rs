@@ -3,19 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use argocd_wasm_sdk::{Diagnostic, FieldPath, Object, ObjectRef};
+use argocd_wasm_sdk::{Diagnostic, FieldPath, Object, ObjectRef, Result, Sourced, matches_labels};
 use kustomize_images::{ImageSpec, apply};
 use serde_json::{Map, Value};
 
 use crate::config::ColourSelector;
-use crate::inputs::{Colours, Sourced};
-
-/// Where objects keep the labels of the pods they run: a workload's template, a CronJob's
-/// job template.
-const POD_TEMPLATES: [&[&str]; 2] = [
-    &["spec", "template"],
-    &["spec", "jobTemplate", "spec", "template"],
-];
+use crate::inputs::Colours;
 
 /// Kinds that run pods but have no `spec.replicas` to scale.
 const UNSCALABLE: [&str; 4] = ["Pod", "DaemonSet", "Job", "CronJob"];
@@ -27,31 +20,15 @@ pub fn value_at<'a>(map: &'a Map<String, Value>, path: &[&str]) -> Option<&'a Va
         .try_fold(map.get(*first)?, |value, key| value.get(*key))
 }
 
-/// The template an object runs pods from, if it runs any.
-fn pod_template(object: &Object) -> Option<&Map<String, Value>> {
-    POD_TEMPLATES
-        .iter()
-        .find_map(|path| value_at(object.as_map(), path)?.as_object())
-}
-
 fn runs_pods(object: &Object) -> bool {
-    object.is_kind("Pod") || pod_template(object).is_some()
-}
-
-/// The labels its pods carry: a Pod's own, or those of its template.
-fn pod_labels(object: &Object) -> Option<&Map<String, Value>> {
-    let owner = if object.is_kind("Pod") {
-        object.as_map()
-    } else {
-        pod_template(object)?
-    };
-    value_at(owner, &["metadata", "labels"])?.as_object()
+    object.is_kind("Pod") || object.pod_template().is_some()
 }
 
 /// The colour of any object: its pods' label, else its own. The pods' label wins because it
 /// is what Service selectors see.
 pub fn colour_of<'a>(object: &'a Object, key: &str) -> Option<&'a str> {
-    pod_labels(object)
+    object
+        .pod_labels()
         .and_then(|labels| labels.get(key)?.as_str())
         .or_else(|| object.label(key))
 }
@@ -60,7 +37,7 @@ pub fn colour_of<'a>(object: &'a Object, key: &str) -> Option<&'a str> {
 /// from the other colour and half relabelled.
 pub fn colour_mismatch(object: &Object, key: &str) -> Option<Diagnostic> {
     let own = object.label(key)?;
-    let pods = pod_labels(object)?.get(key)?.as_str()?;
+    let pods = object.pod_labels()?.get(key)?.as_str()?;
     (own != pods).then(|| {
         Diagnostic::warning(format!(
             "labelled {key}={own}, but its pods are labelled {key}={pods}: Services route by \
@@ -68,6 +45,7 @@ pub fn colour_mismatch(object: &Object, key: &str) -> Option<Diagnostic> {
         ))
         .on(object)
         .at(FieldPath::default().key("metadata").key("labels").key(key))
+        .code("colour-mismatch")
     })
 }
 
@@ -95,7 +73,7 @@ impl Workload {
         serves.then(|| Self {
             reference: object.reference(),
             colour: colour_of(object, key).map(str::to_owned),
-            pod_labels: pod_labels(object).cloned().unwrap_or_default(),
+            pod_labels: object.pod_labels().cloned().unwrap_or_default(),
             replicas: value_at(object.as_map(), &["spec", "replicas"])
                 .and_then(Value::as_u64)
                 .unwrap_or(1),
@@ -111,9 +89,7 @@ impl Workload {
     pub fn is_selected_by(&self, namespace: Option<&str>, selector: &Map<String, Value>) -> bool {
         same_namespace(namespace, self.reference.namespace.as_deref())
             && !selector.is_empty()
-            && selector
-                .iter()
-                .all(|(key, value)| self.pod_labels.get(key) == Some(value))
+            && matches_labels(selector, &self.pod_labels)
     }
 }
 
@@ -132,16 +108,19 @@ pub fn check_live(workloads: &[Workload], key: &str, active: &Sourced<String>) -
             .collect();
         carried.sort_unstable();
         carried.dedup();
-        return vec![Diagnostic::error(format!(
-            "refusing to make `{colour}` live (from {}): no workload carries {key}={colour}; \
+        return vec![
+            Diagnostic::error(format!(
+                "refusing to make `{colour}` live (from {}): no workload carries {key}={colour}; \
              workloads carry {}",
-            active.source,
-            if carried.is_empty() {
-                "no colour".to_owned()
-            } else {
-                carried.join(", ")
-            }
-        ))];
+                active.source,
+                if carried.is_empty() {
+                    "no colour".to_owned()
+                } else {
+                    carried.join(", ")
+                }
+            ))
+            .code("live-colour-not-running"),
+        ];
     }
     if live.iter().any(|w| w.replicas > 0) {
         return Vec::new();
@@ -155,6 +134,7 @@ pub fn check_live(workloads: &[Workload], key: &str, active: &Sourced<String>) -
             ))
             .on(w.reference.clone())
             .at("spec.replicas")
+            .code("live-colour-not-running")
         })
         .collect()
 }
@@ -183,6 +163,7 @@ pub fn apply_slot_images(
                 "{}: image `{}` matched no container of the {colour} slot ({key}={colour})",
                 image.source, image.value.name
             ))
+            .code("unmatched-slot-image")
         }));
     }
     warnings
@@ -194,7 +175,7 @@ pub fn scale_idle(
     config: &ColourSelector,
     colours: &Colours,
     replicas: u32,
-) -> Result<Vec<Diagnostic>, Diagnostic> {
+) -> Result<Vec<Diagnostic>> {
     let mut warnings = Vec::new();
     for object in objects.iter_mut() {
         let idle = colour_of(object, &config.key)
@@ -208,7 +189,8 @@ pub fn scale_idle(
                     "idleReplicas cannot scale a {}: it keeps running while idle",
                     object.kind()
                 ))
-                .on(&*object),
+                .on(&*object)
+                .code("cannot-scale-idle"),
             );
         } else {
             object.set("spec.replicas", replicas)?;

@@ -79,7 +79,7 @@ impl EnvImage {
 
     /// The image spec the variables describe, `None` when they are not set yet. Reuses the
     /// syntax of `kustomize edit set image`: `image=registry/image:tag@digest`.
-    pub fn read(&self, ctx: &Context) -> Option<Result<ImageSpec, Diagnostic>> {
+    pub fn read(&self, ctx: &Context) -> Option<Result<ImageSpec>> {
         let cli = match self.values(ctx)? {
             Values::Spec(reference) => format!("{}={reference}", self.image),
             Values::NameTag(Some(name), Some(tag)) => format!("{}={name}:{tag}", self.image),

@@ -18,9 +18,10 @@
 
 mod from_env;
 
+use argocd_wasm_sdk::Sourced;
 use argocd_wasm_sdk::prelude::*;
 use from_env::EnvImage;
-use kustomize_images::{ImageSpec, apply};
+use kustomize_images::{ImageSpec, apply, set_image};
 
 const PARAMETER: &str = "images";
 const ENV: &str = "IMAGES";
@@ -47,57 +48,34 @@ struct ImageTags {
     require_digest: bool,
 }
 
-/// An image spec and the input it came from, which every message about it names.
-struct Configured {
-    spec: ImageSpec,
-    source: String,
-}
-
-/// The images of all inputs merged so far, and the problems found on the way.
+/// The images of all inputs merged so far, each with the input it came from, and the
+/// problems found on the way.
 #[derive(Default)]
 struct Inputs {
-    images: Vec<Configured>,
+    images: Vec<Sourced<ImageSpec>>,
     problems: Vec<Diagnostic>,
 }
 
 impl Inputs {
-    /// Takes a parsed image, or records why it could not be parsed.
-    fn add(&mut self, source: String, parsed: Result<ImageSpec, Diagnostic>) {
+    /// Takes a parsed image, later inputs winning, or records why it could not be parsed.
+    fn add(&mut self, source: String, parsed: Result<ImageSpec>) {
         match parsed {
-            Ok(spec) => self.merge(Configured { spec, source }),
-            Err(problem) => self
-                .problems
-                .push(Diagnostic::error(format!("{source}: {}", problem.message))),
+            Ok(spec) => set_image(&mut self.images, Sourced::new(spec, source)),
+            Err(problem) => self.reject(&source, problem.message(), "invalid-image"),
         }
     }
 
-    /// Later wins per image name; the image keeps its first position, which matters when
-    /// one image renames into another's name.
-    fn merge(&mut self, later: Configured) {
-        let earlier = self
-            .images
-            .iter_mut()
-            .find(|c| c.spec.name == later.spec.name);
-        match earlier {
-            Some(earlier) => {
-                earlier.spec = later.spec.replacing(Some(&earlier.spec));
-                earlier.source = later.source;
-            }
-            None => self.images.push(Configured {
-                spec: later.spec.replacing(None),
-                source: later.source,
-            }),
+    /// Adds images in the syntax of `kustomize edit set image`, from a parameter or env
+    /// variable.
+    fn add_cli_items(&mut self, items: Vec<Sourced<String>>) {
+        for item in items {
+            self.add(item.source, ImageSpec::parse_cli(&item.value));
         }
     }
 
-    /// Adds a list of kustomize CLI strings from a parameter or env variable.
-    fn add_cli_list(&mut self, label: &str, items: Vec<String>) {
-        for (i, item) in items.iter().enumerate() {
-            self.add(
-                format!("{label} item {}", i + 1),
-                ImageSpec::parse_cli(item),
-            );
-        }
+    fn reject(&mut self, source: &str, problem: &str, code: &str) {
+        let message = format!("{source}: {problem}");
+        self.problems.push(Diagnostic::error(message).code(code));
     }
 }
 
@@ -111,10 +89,7 @@ impl ImageTags {
         }
         for (i, entry) in self.from_env.iter().enumerate() {
             if let Err(problem) = entry.check() {
-                inputs.add(
-                    format!("with.fromEnv[{i}]"),
-                    Err(Diagnostic::error(problem)),
-                );
+                inputs.reject(&format!("with.fromEnv[{i}]"), &problem, "invalid-from-env");
             }
         }
         inputs
@@ -129,47 +104,41 @@ impl ImageTags {
         }
     }
 
-    /// Every input merged, later winning, or every problem found in them.
-    fn configured(&self, ctx: &Context) -> std::result::Result<Vec<Configured>, Vec<Diagnostic>> {
+    /// Every input merged, later winning: `with: images`, the parameter, the env
+    /// variable, then `fromEnv`; or every problem found in them.
+    fn configured(&self, ctx: &Context) -> Result<Vec<Sourced<ImageSpec>>> {
         let mut inputs = self.config_inputs();
-        if let Some(items) = ctx.param_list(PARAMETER) {
-            inputs.add_cli_list(&format!("parameter `{PARAMETER}`"), items);
-        }
-        if let Some(items) = ctx.env_list(ENV) {
-            inputs.add_cli_list(&format!("ARGOCD_ENV_{ENV}"), items);
-        }
+        inputs.add_cli_items(ctx.layered_items(PARAMETER, ENV));
         self.add_from_env(ctx, &mut inputs);
         if self.require_digest {
             inputs
                 .problems
                 .extend(inputs.images.iter().filter_map(without_digest));
         }
-        if inputs.problems.is_empty() {
-            Ok(inputs.images)
-        } else {
-            Err(inputs.problems)
-        }
+        Error::unless_empty(inputs.problems)?;
+        Ok(inputs.images)
     }
 
-    fn unmatched(&self, image: &Configured) -> Diagnostic {
+    fn unmatched(&self, image: &Sourced<ImageSpec>) -> Diagnostic {
         let message = format!(
             "{}: image `{}` matched no container, init container or image volume",
-            image.source, image.spec.name
+            image.source, image.value.name
         );
-        if self.fail_on_unmatched {
-            Diagnostic::error(message)
-        } else {
-            Diagnostic::warning(message)
-        }
+        let finding = match self.fail_on_unmatched {
+            true => Diagnostic::error(message),
+            false => Diagnostic::warning(message),
+        };
+        finding.code("unmatched-image")
     }
 }
 
-fn without_digest(image: &Configured) -> Option<Diagnostic> {
-    image.spec.digest.is_none().then(|| {
+fn without_digest(image: &Sourced<ImageSpec>) -> Option<Diagnostic> {
+    image.value.digest.is_none().then(|| {
         Diagnostic::error(format!(
             "{}: image `{}` has no digest, and requireDigest is set",
-            image.source, image.spec.name
+            image.source, image.value.name
         ))
+        .code("missing-digest")
     })
 }
 
@@ -188,22 +157,11 @@ impl Module for ImageTags {
     }
 
     fn transform(&self, ctx: &Context, objects: &mut Objects) -> Result<()> {
-        let images = match self.configured(ctx) {
-            Ok(images) => images,
-            Err(problems) => {
-                // Reported errors fail the render; the objects stay untouched.
-                problems.into_iter().for_each(|problem| ctx.report(problem));
-                return Ok(());
-            }
-        };
-        let specs: Vec<ImageSpec> = images.iter().map(|image| image.spec.clone()).collect();
+        let images = self.configured(ctx)?;
+        let specs: Vec<ImageSpec> = images.iter().map(|image| image.value.clone()).collect();
         let matched = apply(&specs, objects);
-        for (image, matched) in images.iter().zip(matched) {
-            if !matched {
-                ctx.report(self.unmatched(image));
-            }
-        }
-        Ok(())
+        let unmatched = images.iter().zip(matched).filter(|(_, matched)| !matched);
+        ctx.conclude(unmatched.map(|(image, _)| self.unmatched(image)).collect())
     }
 }
 

@@ -202,8 +202,13 @@ pub fn requirements(daemon_set: &Object, needs_experimental: bool) -> Vec<Diagno
         .flatten()
         .collect();
     let mut findings = Vec::new();
-    let mut fail =
-        |message: String| findings.push(Diagnostic::error(message).on(daemon_set.reference()));
+    let mut fail = |message: String| {
+        findings.push(
+            Diagnostic::error(message)
+                .on(daemon_set.reference())
+                .code("daemon-set-misses-requirement"),
+        );
+    };
     if !containers.iter().any(|c| sets_node_name(c)) {
         fail(format!(
             "no container sets the env var {NODE_ENV} from `fieldRef: {{fieldPath: spec.nodeName}}`: discovery lists the pods of the node named by {NODE_ENV}, so this DaemonSet would collect nothing"

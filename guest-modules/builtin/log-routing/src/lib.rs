@@ -69,25 +69,17 @@ impl Module for LogRouting {
 
 register!(LogRouting);
 
-/// The whole transform. Refuses an invalid table even when the host did not validate it
-/// first (native runs, tests), so a broken config never reaches Alloy.
+/// The whole transform: labels the declared workloads' pods and, in the monitoring app,
+/// emits the collector kit. The runner has refused an invalid table before this runs, so a
+/// broken config never reaches Alloy.
 pub fn route(config: &LogRouting, ctx: &Context, objects: &mut Objects) -> Result<()> {
-    let errors: Vec<Diagnostic> = validate::validate(config)
-        .into_iter()
-        .filter(Diagnostic::is_error)
-        .collect();
-    if !errors.is_empty() {
-        errors.into_iter().for_each(|error| ctx.report(error));
-        return Ok(());
-    }
     let mut findings = objects::label_workloads(config, objects)?;
     if config.collects() {
         let plan = Plan::new(config);
         let text = plan.render();
         findings.extend(kit::emit(config, objects, &text, plan.has_s3_tier())?);
     }
-    findings.into_iter().for_each(|finding| ctx.report(finding));
-    Ok(())
+    ctx.conclude(findings)
 }
 
 #[cfg(test)]
@@ -273,18 +265,17 @@ mod tests {
     }
 
     #[test]
-    fn refuses_an_invalid_table_even_without_load_time_validation() {
+    fn refuses_an_invalid_table_before_transforming() {
         let mut broken = collector();
         broken["routes"]["nowhere"] = json!(["x"]);
         let errors = TestRun::new()
             .config(broken)
             .run::<LogRouting>(vec![deployment("web", "shop")])
             .unwrap_err();
-        assert!(
-            errors
-                .iter()
-                .any(|d| d.field.as_deref() == Some("with.routes.nowhere"))
-        );
+        assert!(errors.iter().any(|d| {
+            d.field.as_deref() == Some("with.routes.nowhere")
+                && d.code.as_deref() == Some("log-routing/invalid-config")
+        }));
     }
 
     #[test]

@@ -3,11 +3,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use argocd_wasm_sdk::{Diagnostic, FieldPath};
+use argocd_wasm_sdk::{Diagnostic, FieldPath, pod_template_path};
 
 use crate::config::{EncryptionKind, LogRouting, S3Destination, Tier, Workload};
 use crate::names;
-use crate::objects::pod_template_path;
 use crate::pipeline::CHANNEL_SEPARATOR;
 
 pub fn validate(config: &LogRouting) -> Vec<Diagnostic> {
@@ -22,8 +21,10 @@ pub fn validate(config: &LogRouting) -> Vec<Diagnostic> {
     findings
 }
 
+/// A problem with the routing table. They share one code: the field they name tells them
+/// apart.
 fn error(message: impl Into<String>, at: &FieldPath) -> Diagnostic {
-    Diagnostic::error(message).at(at)
+    Diagnostic::error(message).at(at).code("invalid-config")
 }
 
 fn check_tiers(config: &LogRouting, with: &FieldPath, findings: &mut Vec<Diagnostic>) {

@@ -6,7 +6,9 @@
 //! `validators:` → `vars` collected. Once, at the top: hash suffixes → name references →
 //! vars resolved → local-config objects dropped → sort order → build metadata.
 
-use argocd_wasm_sdk::{Diagnostic, Object, Result};
+use argocd_wasm_sdk::{Diagnostic, Object};
+
+use crate::Result;
 use kustomization::{Resource as Entry, Tree, Var};
 use serde_json::Value;
 use std::rc::Rc;
@@ -230,7 +232,8 @@ pub fn objects_of(documents: Vec<Value>) -> std::result::Result<Vec<Resource>, S
             }
             continue;
         }
-        let object = Object::from_value(Value::Object(map)).map_err(|d| d.message)?;
+        let object =
+            Object::from_value(Value::Object(map)).map_err(|error| error.message().to_owned())?;
         if object.kind().is_empty() {
             return Err("an object has no `kind`".into());
         }
@@ -413,7 +416,8 @@ fn apply_images(tree: &Tree, resources: &mut [Resource]) -> Result<()> {
             let at = at(tree, &format!("images[{index}]"));
             let spec: kustomize_images::ImageSpec = serde_json::from_value(value.clone())
                 .map_err(|e| Diagnostic::error(format!("not an image: {e}")).at(&at))?;
-            spec.validate().map_err(|problem| problem.at(&at))?;
+            spec.validate()
+                .map_err(|problem| problem.first().clone().at(&at))?;
             Ok(spec)
         })
         .collect::<Result<Vec<_>>>()?;

@@ -7,7 +7,9 @@
 
 use std::collections::BTreeMap;
 
-use argocd_wasm_sdk::{Diagnostic, Object, Result};
+use argocd_wasm_sdk::{Diagnostic, Object};
+
+use crate::Result;
 use kustomization::{GeneratorArgs, GeneratorOptions, Tree};
 use serde_json::{Map, Value};
 
@@ -101,7 +103,8 @@ pub fn generate(
     if options.immutable == Some(true) {
         object.insert("immutable".to_owned(), Value::Bool(true));
     }
-    let object = Object::from_value(Value::Object(object)).map_err(|error| fail(error.message))?;
+    let object = Object::from_value(Value::Object(object))
+        .map_err(|error| fail(error.message().to_owned()))?;
     let mut resource = Resource::new(object);
     resource.needs_hash = options.disable_name_suffix_hash != Some(true);
     Ok(resource)

@@ -8,7 +8,9 @@
 
 use std::collections::BTreeMap;
 
-use argocd_wasm_sdk::{Diagnostic, Result};
+use argocd_wasm_sdk::Diagnostic;
+
+use crate::Result;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 

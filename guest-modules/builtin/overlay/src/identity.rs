@@ -6,7 +6,9 @@
 
 use std::collections::HashSet;
 
-use argocd_wasm_sdk::{Diagnostic, Result};
+use argocd_wasm_sdk::Diagnostic;
+
+use crate::Result;
 use serde_json::Value;
 
 use crate::config::Replica;

@@ -2,7 +2,9 @@
 //! level's [`Config`] (kustomize's defaults plus `configurations`), configured as kustomize
 //! configures its LabelTransformer and AnnotationsTransformer.
 
-use argocd_wasm_sdk::{Diagnostic, Result};
+use argocd_wasm_sdk::Diagnostic;
+
+use crate::Result;
 use kustomization::{LabelSet, StringMap};
 use serde::Deserialize;
 

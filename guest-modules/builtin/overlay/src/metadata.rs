@@ -2,7 +2,9 @@
 //! `managedByLabel` labels every object `app.kubernetes.io/managed-by`, `originAnnotations`
 //! records in `config.kubernetes.io/origin` the file (or generator) each object came from.
 
-use argocd_wasm_sdk::{Diagnostic, Result};
+use argocd_wasm_sdk::Diagnostic;
+
+use crate::Result;
 use kustomization::Tree;
 
 use crate::fieldspec::FieldSpec;
@@ -34,7 +36,7 @@ pub fn apply(tree: &Tree, resources: &mut [Resource]) -> Result<()> {
             resource
                 .object
                 .set_annotation(ORIGIN, &text)
-                .map_err(|problem| problem.on(&resource.object))?;
+                .map_err(|problem| problem.first().clone())?;
         }
     }
     if wants("managedByLabel") {

@@ -8,7 +8,9 @@
 
 use std::collections::HashMap;
 
-use argocd_wasm_sdk::{Diagnostic, Result};
+use argocd_wasm_sdk::Diagnostic;
+
+use crate::Result;
 use serde_json::Value;
 
 use crate::fieldspec::{FieldSpec, ObjectType, Segment, segments, visit_map};

@@ -16,7 +16,9 @@
 
 use std::collections::HashMap;
 
-use argocd_wasm_sdk::{Diagnostic, Result};
+use argocd_wasm_sdk::Diagnostic;
+
+use crate::Result;
 use kustomization::{Resource as Entry, Tree};
 use serde_json::Value;
 

@@ -1,7 +1,9 @@
 //! Applying patches to the level's objects, as kustomize's PatchStrategicMergeTransformer,
 //! PatchTransformer and PatchJson6902Transformer do.
 
-use argocd_wasm_sdk::{Diagnostic, Result};
+use argocd_wasm_sdk::Diagnostic;
+
+use crate::Result;
 use serde_json::{Map, Value};
 
 use crate::config::{Operation, PatchOptions};

@@ -6,7 +6,9 @@
 //! files and kustomization directories in order; a config's field specs are its own, never
 //! the kustomization's `configurations`.
 
-use argocd_wasm_sdk::{Diagnostic, Object, Result};
+use argocd_wasm_sdk::{Diagnostic, Object};
+
+use crate::Result;
 use kustomization::{
     GeneratorArgs, PatchOptions, ReplacementEntry, Resource as Entry, Target, Tree,
 };
@@ -160,7 +162,9 @@ fn transform(
         }
         "ImageTagTransformer" => {
             let c: ImageConfig = read(config).map_err(fail)?;
-            c.image_tag.validate().map_err(|d| d.at(at))?;
+            c.image_tag
+                .validate()
+                .map_err(|d| d.first().clone().at(at))?;
             images_on(std::slice::from_ref(&c.image_tag), resources);
         }
         "PatchTransformer" => {

@@ -2,7 +2,9 @@
 //! from the one object its source selects and writes it into fields of every object its
 //! targets select, in order, so a later replacement sees the earlier ones' results.
 
-use argocd_wasm_sdk::{Diagnostic, Result};
+use argocd_wasm_sdk::Diagnostic;
+
+use crate::Result;
 use kustomization::replacements::{FieldOptions, Replacement, SourceSelector, TargetSelector};
 use kustomization::{ReplacementEntry, Target, Tree};
 use regex::Regex;

@@ -5,7 +5,9 @@
 
 use std::cmp::Ordering;
 
-use argocd_wasm_sdk::{Diagnostic, Result};
+use argocd_wasm_sdk::Diagnostic;
+
+use crate::Result;
 use kustomization::{LegacySortOptions, SortOptions, Tree};
 
 use crate::kinds::version_of;

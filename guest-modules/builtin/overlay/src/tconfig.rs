@@ -6,7 +6,9 @@
 
 use std::sync::OnceLock;
 
-use argocd_wasm_sdk::{Diagnostic, Result};
+use argocd_wasm_sdk::Diagnostic;
+
+use crate::Result;
 use kustomization::nullable;
 use serde::Deserialize;
 use serde_json::{Map, Value};

@@ -143,6 +143,10 @@ fn duplicate_ids_and_misplaced_components_are_errors() {
     .unwrap_err();
     assert!(twice[0].message.contains("twice"), "{twice:?}");
     assert_eq!(
+        twice[0].code.as_deref(),
+        Some("overlay/kustomize-build-failed")
+    );
+    assert_eq!(
         twice[0].field.as_deref(),
         Some("app/kustomization.yaml: resources[1]")
     );

@@ -6,7 +6,9 @@
 
 use std::collections::BTreeMap;
 
-use argocd_wasm_sdk::{Diagnostic, Result};
+use argocd_wasm_sdk::Diagnostic;
+
+use crate::Result;
 use kustomization::{Tree, Var};
 use serde_json::Value;
 

@@ -21,7 +21,11 @@ impl Module for AddLabel {
 
     fn validate(&self) -> Vec<Diagnostic> {
         if self.key.is_empty() {
-            return vec![Diagnostic::error("the label key is empty").at("with.key")];
+            return vec![
+                Diagnostic::error("the label key is empty")
+                    .at("with.key")
+                    .code("empty-key"),
+            ];
         }
         Vec::new()
     }

@@ -8,10 +8,8 @@
 //! ```
 
 use argocd_wasm_sdk::prelude::*;
-
-mod selector;
-
-use selector::selects;
+use argocd_wasm_sdk::selects;
+use serde_json::Map;
 
 const PDB_KIND: &str = "PodDisruptionBudget";
 
@@ -50,9 +48,13 @@ impl Module for PdbForEveryDeployment {
             .filter_map(|(field, value)| value.as_ref().and_then(|v| check_budget(field, v)))
             .collect();
         if self.min_available.is_some() && self.max_unavailable.is_some() {
-            problems.push(Diagnostic::error(
-                "set minAvailable or maxUnavailable, not both (a PodDisruptionBudget takes one)",
-            ));
+            problems.push(
+                Diagnostic::error(
+                    "set minAvailable or maxUnavailable, not both (a PodDisruptionBudget takes \
+                     one)",
+                )
+                .code("two-budgets"),
+            );
         }
         problems
     }
@@ -64,13 +66,14 @@ impl Module for PdbForEveryDeployment {
             .cloned()
             .collect();
         let existing = budgets.len();
+        let mut findings = Vec::new();
         for workload in objects.iter().filter(|object| self.is_workload(object)) {
             if !budgets.iter().any(|budget| protects(budget, workload)) {
-                self.add_budget(ctx, workload, &mut budgets)?;
+                findings.extend(self.add_budget(workload, &mut budgets)?);
             }
         }
         objects.extend(budgets.drain(existing..));
-        Ok(())
+        ctx.conclude(findings)
     }
 }
 
@@ -79,34 +82,36 @@ impl PdbForEveryDeployment {
         self.kinds.iter().any(|kind| object.is_kind(kind))
     }
 
-    /// Adds the workload's budget to `budgets`, or reports why it cannot.
+    /// Adds the workload's budget to `budgets`, or returns why it cannot: a warning when
+    /// the workload has no selector, an error when the budget's name is taken.
     fn add_budget(
         &self,
-        ctx: &Context,
         workload: &Object,
         budgets: &mut Vec<Object>,
-    ) -> Result<()> {
+    ) -> Result<Option<Diagnostic>> {
         let Some(match_labels) = workload.get("spec.selector.matchLabels")? else {
             let problem = "no spec.selector.matchLabels to select its pods by; no budget added";
-            ctx.report(Diagnostic::warning(problem).on(workload));
-            return Ok(());
+            let warning = Diagnostic::warning(problem)
+                .on(workload)
+                .code("no-selector");
+            return Ok(Some(warning));
         };
         let budget = self.budget_for(workload, match_labels.clone())?;
         let taken = budgets
             .iter()
             .any(|other| other.name() == budget.name() && other.namespace() == budget.namespace());
-        match taken {
-            true => ctx.report(
-                Diagnostic::error(format!(
-                    "a PodDisruptionBudget named `{}` exists but does not select this workload's pods",
-                    budget.name()
-                ))
-                .on(workload)
-                .at("spec.template.metadata.labels"),
-            ),
-            false => budgets.push(budget),
+        if !taken {
+            budgets.push(budget);
+            return Ok(None);
         }
-        Ok(())
+        let error = Diagnostic::error(format!(
+            "a PodDisruptionBudget named `{}` exists but does not select this workload's pods",
+            budget.name()
+        ))
+        .on(workload)
+        .at("spec.template.metadata.labels")
+        .code("budget-name-taken");
+        Ok(Some(error))
     }
 
     fn budget_for(&self, workload: &Object, match_labels: Value) -> Result<Object> {
@@ -143,18 +148,19 @@ fn check_budget(field: &str, value: &Value) -> Option<Diagnostic> {
             "`{value}` is neither a whole number nor a percentage like \"25%\""
         ))
         .at(format!("with.{field}"))
+        .code("invalid-budget")
     })
 }
 
 /// Whether an existing budget already covers the workload: same namespace, and its
-/// selector selects the workload's pod template labels.
+/// selector selects the workload's pods.
 fn protects(budget: &Object, workload: &Object) -> bool {
-    let pod_labels = workload.get("spec.template.metadata.labels").ok().flatten();
+    let no_labels = Map::new();
     let selector = budget.get("spec.selector").ok().flatten();
     budget.namespace() == workload.namespace()
         && selects(
             selector.unwrap_or(&Value::Null),
-            pod_labels.unwrap_or(&Value::Null),
+            workload.pod_labels().unwrap_or(&no_labels),
         )
 }
 

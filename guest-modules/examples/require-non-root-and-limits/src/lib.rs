@@ -12,6 +12,7 @@
 //! ```
 
 use argocd_wasm_sdk::prelude::*;
+use serde_json::Map;
 
 mod policy;
 
@@ -29,38 +30,33 @@ impl Module for RequireNonRootAndLimits {
     fn validate(&self) -> Vec<Diagnostic> {
         match self.checks_anything() {
             true => Vec::new(),
-            false => vec![Diagnostic::warning(
-                "every check is off: the policy checks nothing",
-            )],
+            false => vec![
+                Diagnostic::warning("every check is off: the policy checks nothing")
+                    .code("checks-nothing"),
+            ],
         }
     }
 
-    fn transform(&self, ctx: &Context, objects: &mut Objects) -> Result<()> {
-        for object in objects.iter_mut() {
-            for problem in self.problems(object) {
-                ctx.report(problem);
-            }
-        }
-        Ok(())
+    fn transform(&self, _ctx: &Context, objects: &mut Objects) -> Result<()> {
+        let problems = objects
+            .iter()
+            .flat_map(|object| self.problems(object))
+            .collect();
+        Error::unless_empty(problems)
     }
 }
 
 impl RequireNonRootAndLimits {
     /// One error per offending container of `object`.
-    fn problems(&self, object: &mut Object) -> Vec<Diagnostic> {
-        let reference = object.reference();
-        let containers: Vec<(FieldPath, Value)> = object
-            .containers_mut()
-            .into_iter()
-            .map(|(path, container)| (path, Value::Object(container.clone())))
-            .collect();
-        containers
+    fn problems(&self, object: &Object) -> Vec<Diagnostic> {
+        object
+            .containers()
             .into_iter()
             .filter(|(_, container)| !self.exempts(container))
             .filter_map(|(path, container)| {
                 let pod = pod_spec_of(object, &path);
-                let missing = self.missing_fields(&pod, &container);
-                describe(&path, &container, &missing).map(|d| d.on(reference.clone()))
+                let missing = self.missing_fields(pod, container);
+                describe(&path, container, &missing).map(|d| d.on(object))
             })
             .collect()
     }
@@ -68,23 +64,31 @@ impl RequireNonRootAndLimits {
 
 /// The pod spec holding a container: `spec.template.spec` for
 /// `spec.template.spec.containers[1]`; `null` if there is none.
-fn pod_spec_of(object: &Object, container: &FieldPath) -> Value {
+fn pod_spec_of<'a>(object: &'a Object, container: &FieldPath) -> &'a Value {
     let pod_spec = container.parent().and_then(|list| list.parent());
     pod_spec
-        .and_then(|path| object.get_path(&path).cloned())
-        .unwrap_or_default()
+        .and_then(|path| object.get_path(&path))
+        .unwrap_or(&Value::Null)
 }
 
 /// The container's error: at the one missing field, or at the container when several are.
-fn describe(path: &FieldPath, container: &Value, missing: &[&str]) -> Option<Diagnostic> {
-    let name = container["name"].as_str().unwrap_or("?");
+fn describe(
+    path: &FieldPath,
+    container: &Map<String, Value>,
+    missing: &[&str],
+) -> Option<Diagnostic> {
+    let name = container.get("name").and_then(Value::as_str).unwrap_or("?");
     let field = match missing {
         [] => return None,
         [only] => format!("{path}.{only}"),
         _ => path.to_string(),
     };
     let message = format!("container `{name}` must set {}", missing.join(", "));
-    Some(Diagnostic::error(message).at(field))
+    Some(
+        Diagnostic::error(message)
+            .at(field)
+            .code("container-not-compliant"),
+    )
 }
 
 register!(RequireNonRootAndLimits);

@@ -1,7 +1,7 @@
 //! The policy's config and its checks, on plain JSON: which fields a container misses.
 
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 pub const RUN_AS_NON_ROOT: &str = "securityContext.runAsNonRoot";
 pub const CPU_LIMIT: &str = "resources.limits.cpu";
@@ -33,8 +33,12 @@ impl Policy {
     }
 
     /// The fields (relative to the container) the enabled checks find missing or wrong.
-    pub fn missing_fields(&self, pod_spec: &Value, container: &Value) -> Vec<&'static str> {
-        let limits = &container["resources"]["limits"];
+    pub fn missing_fields(
+        &self,
+        pod_spec: &Value,
+        container: &Map<String, Value>,
+    ) -> Vec<&'static str> {
+        let limits = &field(container, "resources")["limits"];
         let non_root = runs_as_non_root(pod_spec, container);
         [
             (self.run_as_non_root && !non_root, RUN_AS_NON_ROOT),
@@ -49,8 +53,8 @@ impl Policy {
         .collect()
     }
 
-    pub fn exempts(&self, container: &Value) -> bool {
-        let image = container["image"].as_str().unwrap_or_default();
+    pub fn exempts(&self, container: &Map<String, Value>) -> bool {
+        let image = field(container, "image").as_str().unwrap_or_default();
         self.exempt_images
             .iter()
             .any(|pattern| match pattern.strip_suffix('*') {
@@ -60,11 +64,16 @@ impl Policy {
     }
 }
 
+/// A container's field; `null` when absent.
+fn field<'a>(container: &'a Map<String, Value>, key: &str) -> &'a Value {
+    container.get(key).unwrap_or(&Value::Null)
+}
+
 /// `runAsNonRoot: true` on the container, or on the pod and not overridden by the
 /// container; and no `runAsUser: 0` at the level that applies.
-fn runs_as_non_root(pod_spec: &Value, container: &Value) -> bool {
+fn runs_as_non_root(pod_spec: &Value, container: &Map<String, Value>) -> bool {
     let setting = |key: &str| {
-        let own = &container["securityContext"][key];
+        let own = &field(container, "securityContext")[key];
         if own.is_null() {
             &pod_spec["securityContext"][key]
         } else {
@@ -83,26 +92,31 @@ mod tests {
         serde_json::from_value(config).unwrap()
     }
 
+    fn container(value: Value) -> Map<String, Value> {
+        value.as_object().unwrap().clone()
+    }
+
     #[test]
     fn the_container_setting_overrides_the_pod_one() {
         let pod = json!({"securityContext": {"runAsNonRoot": true}});
-        assert!(runs_as_non_root(&pod, &json!({})));
+        assert!(runs_as_non_root(&pod, &container(json!({}))));
         assert!(!runs_as_non_root(
             &pod,
-            &json!({"securityContext": {"runAsNonRoot": false}})
+            &container(json!({"securityContext": {"runAsNonRoot": false}}))
         ));
         assert!(runs_as_non_root(
             &json!({}),
-            &json!({"securityContext": {"runAsNonRoot": true}})
+            &container(json!({"securityContext": {"runAsNonRoot": true}}))
         ));
-        assert!(!runs_as_non_root(&json!({}), &json!({})));
-        let root_user = json!({"securityContext": {"runAsNonRoot": true, "runAsUser": 0}});
+        assert!(!runs_as_non_root(&json!({}), &container(json!({}))));
+        let root_user =
+            container(json!({"securityContext": {"runAsNonRoot": true, "runAsUser": 0}}));
         assert!(!runs_as_non_root(&json!({}), &root_user));
     }
 
     #[test]
     fn lists_every_missing_field_of_the_enabled_checks() {
-        let container = json!({"resources": {"limits": {"cpu": "500m"}}});
+        let container = container(json!({"resources": {"limits": {"cpu": "500m"}}}));
         assert_eq!(
             policy(json!({})).missing_fields(&json!({}), &container),
             [RUN_AS_NON_ROOT, MEMORY_LIMIT]

@@ -23,29 +23,8 @@ pub use cases::run_case_file;
 
 use serde_json::Value;
 
-use crate::types::Output;
-use crate::{Diagnostic, Info, Module, Parameter, ParameterValue, RawContext, runner};
-
-/// A registered module's entry points as plain functions: what the component exports.
-pub struct EntryPoints {
-    /// The `describe` export: the module's [`Info`].
-    pub describe: fn() -> Info,
-    /// The `validate-config` export: the problems of a `with:` config given as JSON text.
-    pub validate_config: fn(&str) -> Vec<Diagnostic>,
-    /// The `transform` export, on JSON text objects.
-    pub transform: fn(RawContext, Vec<String>) -> Result<Output, Vec<Diagnostic>>,
-}
-
-impl EntryPoints {
-    /// Module `M`'s entry points; what [`crate::register!`] exports.
-    pub const fn of<M: Module>() -> Self {
-        Self {
-            describe: M::info,
-            validate_config: runner::validate_config::<M>,
-            transform: runner::transform::<M>,
-        }
-    }
-}
+use crate::types::{Parameter, RawContext};
+use crate::{Diagnostic, Module, ParameterValue, runner};
 
 /// A transform's result in tests: the objects as JSON values plus non-fatal diagnostics.
 #[derive(Debug)]

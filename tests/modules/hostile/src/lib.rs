@@ -82,7 +82,8 @@ impl Module for Hostile {
                 }
             }
             Action::HugeDiagnostic => {
-                return Err(Diagnostic::error("\x1b[31m".to_owned() + &"y".repeat(self.mib << 20)));
+                let message = "\x1b[31m".to_owned() + &"y".repeat(self.mib << 20);
+                return Err(Diagnostic::error(message).into());
             }
             Action::ManyWarnings => {
                 for index in 0..self.count {

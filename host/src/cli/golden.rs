@@ -5,9 +5,11 @@
 //! kustomization) plus these files, which are not part of the app:
 //!
 //! - `test.yaml` (optional): the render's inputs under the names of `render`'s flags:
-//!   `params: [NAME=VALUE, …]`, `env: [NAME=VALUE, …]`, `app: {namespace: stage, …}`;
+//!   `params: [NAME=VALUE, …]`, `env: [NAME=VALUE, …]`, `app: {namespace: stage, …}`; and
+//!   `expect-error: {code: MODULE/NAME}` when the render must fail with a finding of that
+//!   code (matched on the findings, not their prose);
 //! - `expected.yaml`: the objects the render must produce (compared normalized, see
-//!   [`crate::diff`]), or `expected-error.txt`: text the render's error must contain.
+//!   [`super::diff`]), or `expected-error.txt`: text the render's error must contain.
 //!
 //! Each case is rendered from a scratch copy of its directory without those files, so they
 //! are never read as manifests. `--module PATH` copies a module under test into that copy as
@@ -20,13 +22,15 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, bail};
 use clap::Args;
-use serde_json::Value;
+use serde::Deserialize;
+use serde_json::{Map, Value};
 
-use crate::cli::LocalInputs;
-use crate::diff::{self, Side};
-use crate::manifests::{self, Format, PIPELINE_FILE};
-use crate::pipeline;
-use crate::runtime::Runtime;
+use argocd_wasm_plugin::manifests::{self, Format, PIPELINE_FILE};
+use argocd_wasm_plugin::pipeline::{self, Findings};
+use argocd_wasm_plugin::{Runtime, yaml};
+
+use super::diff::{self, Side};
+use super::inputs::LocalInputs;
 
 const SETTINGS_FILE: &str = "test.yaml";
 const EXPECTED_OUTPUT: &str = "expected.yaml";
@@ -61,11 +65,36 @@ enum Verdict {
 enum Expectation {
     Objects(Vec<Value>),
     ErrorContaining(String),
+    /// A failure with a finding of this code (`expect-error` in test.yaml).
+    ErrorCoded(String),
     Nothing,
 }
 
-/// A render's result with the error as text, paths pointing at the case, not its copy.
-type Rendered = std::result::Result<Vec<Value>, String>;
+/// A render's result, its error as text with paths pointing at the case, not its copy.
+type Rendered = std::result::Result<Vec<Value>, Failure>;
+
+/// How a case's render failed.
+struct Failure {
+    message: String,
+    /// The codes of the module findings that failed it.
+    codes: Vec<String>,
+}
+
+/// `test.yaml`: the render's inputs, and what its error must be.
+struct Settings {
+    inputs: LocalInputs,
+    expect_error: Option<ExpectedError>,
+}
+
+/// `expect-error:` in test.yaml.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExpectedError {
+    code: String,
+}
+
+/// The key of test.yaml that holds the expected error; every other key is an input.
+const EXPECT_ERROR_KEY: &str = "expect-error";
 
 /// Runs every case, prints one line per case (and a diff or message per failure), then
 /// `N passed, M failed`. Fails when any case failed.
@@ -127,8 +156,9 @@ fn case_name(case: &Path, dir: &Path) -> String {
 }
 
 fn run_case(runtime: &Runtime, case: &Path, args: &TestArgs, colour: bool) -> Result<Verdict> {
-    let expectation = Expectation::read(case)?;
-    let rendered = render_case(runtime, case, &args.modules)?;
+    let settings = read_settings(case)?;
+    let expectation = Expectation::read(case, settings.expect_error)?;
+    let rendered = render_case(runtime, case, settings.inputs, &args.modules)?;
     if args.update {
         update(case, &expectation, &rendered)
     } else {
@@ -137,24 +167,57 @@ fn run_case(runtime: &Runtime, case: &Path, args: &TestArgs, colour: bool) -> Re
 }
 
 /// Renders a scratch copy of the case with its `test.yaml` inputs.
-fn render_case(runtime: &Runtime, case: &Path, modules: &[PathBuf]) -> Result<Rendered> {
-    let invocation = read_settings(case)?.into_invocation()?;
+fn render_case(
+    runtime: &Runtime,
+    case: &Path,
+    inputs: LocalInputs,
+    modules: &[PathBuf],
+) -> Result<Rendered> {
+    let invocation = inputs.into_invocation()?;
     let scratch = tempfile::tempdir().context("cannot create a scratch directory")?;
     let app = scratch.path().join("app");
     copy_app(case, &app)?;
     for module in modules {
         add_module(module, &app.join(MODULES_DIR))?;
     }
-    Ok(pipeline::render(runtime, &app, &invocation)
-        .map_err(|error| point_at_case(&format!("{error:#}"), &app, case)))
+    Ok(
+        pipeline::render(runtime, &app, &invocation).map_err(|error| Failure {
+            message: point_at_case(&format!("{error:#}"), &app, case),
+            codes: finding_codes(&error),
+        }),
+    )
 }
 
-fn read_settings(case: &Path) -> Result<LocalInputs> {
+/// The codes of the findings anywhere in an error's chain.
+fn finding_codes(error: &anyhow::Error) -> Vec<String> {
+    error
+        .chain()
+        .filter_map(|cause| cause.downcast_ref::<Findings>())
+        .flat_map(Findings::codes)
+        .map(str::to_owned)
+        .collect()
+}
+
+fn read_settings(case: &Path) -> Result<Settings> {
     let path = case.join(SETTINGS_FILE);
-    match read_optional(&path)? {
-        Some(text) => crate::yaml::from_str(&text, &path.display().to_string()),
-        None => Ok(LocalInputs::default()),
-    }
+    let Some(text) = read_optional(&path)? else {
+        return Ok(Settings {
+            inputs: LocalInputs::default(),
+            expect_error: None,
+        });
+    };
+    let origin = path.display().to_string();
+    let mut keys: Map<String, Value> = yaml::from_str(&text, &origin)?;
+    let expect_error = keys
+        .remove(EXPECT_ERROR_KEY)
+        .map(serde_json::from_value)
+        .transpose()
+        .with_context(|| format!("{origin}: {EXPECT_ERROR_KEY}"))?;
+    let inputs = serde_json::from_value(Value::Object(keys)).with_context(|| origin.clone())?;
+    Ok(Settings {
+        inputs,
+        expect_error,
+    })
 }
 
 /// Copies a case's app, everything but the case's own files, into `to`.
@@ -219,19 +282,24 @@ fn read_optional(path: &Path) -> Result<Option<String>> {
 }
 
 impl Expectation {
-    fn read(case: &Path) -> Result<Self> {
+    fn read(case: &Path, expected_error: Option<ExpectedError>) -> Result<Self> {
         let output = read_optional(&case.join(EXPECTED_OUTPUT))?;
         let error = read_optional(&case.join(EXPECTED_ERROR))?;
-        match (output, error) {
-            (Some(_), Some(_)) => {
+        match (output, error, expected_error) {
+            (Some(_), Some(_), _) => {
                 bail!("has both {EXPECTED_OUTPUT} and {EXPECTED_ERROR}; keep one")
             }
-            (Some(text), None) => {
+            (Some(_), None, Some(_)) | (None, Some(_), Some(_)) => bail!(
+                "has both {EXPECT_ERROR_KEY} in {SETTINGS_FILE} and {EXPECTED_OUTPUT} or \
+                 {EXPECTED_ERROR}; keep one"
+            ),
+            (Some(text), None, None) => {
                 let origin = case.join(EXPECTED_OUTPUT).display().to_string();
                 manifests::parse_stream(&text, &origin).map(Self::Objects)
             }
-            (None, Some(text)) => Ok(Self::ErrorContaining(text.trim().to_owned())),
-            (None, None) => Ok(Self::Nothing),
+            (None, Some(text), None) => Ok(Self::ErrorContaining(text.trim().to_owned())),
+            (None, None, Some(expected)) => Ok(Self::ErrorCoded(expected.code)),
+            (None, None, None) => Ok(Self::Nothing),
         }
     }
 
@@ -251,17 +319,29 @@ impl Expectation {
                     None => Verdict::Passed,
                 }
             }
-            (Self::Objects(_), Err(error)) => {
-                Verdict::Failed(format!("expected objects, but the render failed: {error}"))
-            }
-            (Self::ErrorContaining(wanted), Err(error)) if error.contains(wanted) => {
+            (Self::Objects(_), Err(error)) => Verdict::Failed(format!(
+                "expected objects, but the render failed: {}",
+                error.message
+            )),
+            (Self::ErrorContaining(wanted), Err(error)) if error.message.contains(wanted) => {
                 Verdict::Passed
             }
             (Self::ErrorContaining(wanted), Err(error)) => Verdict::Failed(format!(
-                "the error does not contain `{wanted}`; it is:\n{error}"
+                "the error does not contain `{wanted}`; it is:\n{}",
+                error.message
+            )),
+            (Self::ErrorCoded(code), Err(error)) if error.codes.contains(code) => Verdict::Passed,
+            (Self::ErrorCoded(code), Err(error)) => Verdict::Failed(format!(
+                "the error has no finding of code `{code}`; it is:\n{}",
+                error.message
             )),
             (Self::ErrorContaining(wanted), Ok(objects)) => Verdict::Failed(format!(
                 "expected an error containing `{wanted}`, but the render gave {} objects",
+                objects.len()
+            )),
+            (Self::ErrorCoded(code), Ok(objects)) => Verdict::Failed(format!(
+                "expected an error with a finding of code `{code}`, but the render gave {} \
+                 objects",
                 objects.len()
             )),
             (Self::Nothing, _) => Verdict::Failed(format!(
@@ -275,8 +355,13 @@ impl Expectation {
 /// Makes the case expect what the render gave. Expectations that still hold are left as
 /// written, so a hand-picked error substring or hand-formatted YAML survives.
 fn update(case: &Path, expectation: &Expectation, rendered: &Rendered) -> Result<Verdict> {
-    if let Verdict::Passed = expectation.check(rendered, false)? {
+    let verdict = expectation.check(rendered, false)?;
+    if let Verdict::Passed = verdict {
         return Ok(Verdict::Passed);
+    }
+    if let Expectation::ErrorCoded(_) = expectation {
+        // test.yaml is written by hand; --update does not rewrite it.
+        return Ok(verdict);
     }
     let (keep, text, remove) = match rendered {
         Ok(objects) => (
@@ -284,7 +369,11 @@ fn update(case: &Path, expectation: &Expectation, rendered: &Rendered) -> Result
             manifests::to_stream(objects, Format::Yaml)?,
             EXPECTED_ERROR,
         ),
-        Err(error) => (EXPECTED_ERROR, format!("{error}\n"), EXPECTED_OUTPUT),
+        Err(error) => (
+            EXPECTED_ERROR,
+            format!("{}\n", error.message),
+            EXPECTED_OUTPUT,
+        ),
     };
     let path = case.join(keep);
     fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;

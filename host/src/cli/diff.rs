@@ -12,7 +12,8 @@ use anyhow::Result;
 use serde_json::Value;
 use similar::TextDiff;
 
-use crate::manifests::{self, Format};
+use argocd_wasm_plugin::manifests::{self, Format};
+use argocd_wasm_plugin::object::ObjectId;
 
 /// Lines of unchanged context around each change.
 const CONTEXT_LINES: usize = 3;
@@ -54,25 +55,8 @@ pub fn colour_stdout() -> bool {
 /// The objects as a YAML stream in the normalized form described in the module docs.
 fn normalized_yaml(objects: &[Value]) -> Result<String> {
     let mut normalized: Vec<Value> = objects.iter().map(sort_keys).collect();
-    normalized.sort_by_cached_key(identity);
+    normalized.sort_by(|a, b| ObjectId::of(a).cmp(&ObjectId::of(b)));
     manifests::to_stream(&normalized, Format::Yaml)
-}
-
-/// What objects are sorted by: kind, namespace, name, apiVersion.
-fn identity(object: &Value) -> [String; 4] {
-    [
-        "/kind",
-        "/metadata/namespace",
-        "/metadata/name",
-        "/apiVersion",
-    ]
-    .map(|pointer| {
-        object
-            .pointer(pointer)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    })
 }
 
 fn sort_keys(value: &Value) -> Value {

@@ -18,35 +18,38 @@ const SDK_LOCK: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/sdk-Cargo.lock
 /// Where the SDK goes inside a module crate (the template's Cargo.toml names it).
 const VENDORED_SDK: &str = "vendor/argocd-wasm-sdk";
 
+/// What starts the SDK's version requirement in the dependency line of a module crate.
+const VERSION_KEY: &str = "version = \"";
+
 /// The generated files: path in the crate, template.
 const FILES: &[(&str, &str)] = &[
     (
         "Cargo.toml",
-        include_str!("../templates/new-module/Cargo.toml.tmpl"),
+        include_str!("../../templates/new-module/Cargo.toml.tmpl"),
     ),
     (
         ".gitignore",
-        include_str!("../templates/new-module/gitignore.tmpl"),
+        include_str!("../../templates/new-module/gitignore.tmpl"),
     ),
     (
         "README.md",
-        include_str!("../templates/new-module/README.md.tmpl"),
+        include_str!("../../templates/new-module/README.md.tmpl"),
     ),
     (
         "src/lib.rs",
-        include_str!("../templates/new-module/lib.rs.tmpl"),
+        include_str!("../../templates/new-module/lib.rs.tmpl"),
     ),
     (
         "tests/cases/labels-deployments/wasm-pipeline.yaml",
-        include_str!("../templates/new-module/case/wasm-pipeline.yaml"),
+        include_str!("../../templates/new-module/case/wasm-pipeline.yaml"),
     ),
     (
         "tests/cases/labels-deployments/input.yaml",
-        include_str!("../templates/new-module/case/input.yaml"),
+        include_str!("../../templates/new-module/case/input.yaml"),
     ),
     (
         "tests/cases/labels-deployments/expected.yaml",
-        include_str!("../templates/new-module/case/expected.yaml"),
+        include_str!("../../templates/new-module/case/expected.yaml"),
     ),
 ];
 
@@ -58,8 +61,8 @@ pub struct NewModuleArgs {
     /// The directory to create [default: ./NAME]. It must not exist (but see --update-sdk).
     #[arg(long)]
     dir: Option<PathBuf>,
-    /// Replace the vendored SDK of an existing module crate with this binary's, and change
-    /// nothing else.
+    /// Replace the vendored SDK of an existing module crate with this binary's, and the
+    /// SDK version its Cargo.toml names; change nothing else.
     #[arg(long)]
     update_sdk: bool,
 }
@@ -105,30 +108,56 @@ pub fn new_module(args: &NewModuleArgs) -> Result<()> {
     Ok(())
 }
 
-/// Re-vendors the SDK of a crate `new module` created.
+/// Re-vendors the SDK of a crate `new module` created, and names the new version in its
+/// Cargo.toml, so the upgrade shows in review.
 fn update_sdk(dir: &Path) -> Result<()> {
     let manifest = dir.join("Cargo.toml");
     let text = fs::read_to_string(&manifest)
         .with_context(|| format!("cannot read {}: is it a module crate?", manifest.display()))?;
-    if !text.contains(&format!("path = \"{VENDORED_SDK}\"")) {
+    let Some(updated) = with_sdk_version(&text, sdk_version()) else {
         bail!(
             "{} does not depend on the vendored SDK: set `argocd-wasm-sdk = {{ path = \
              \"{VENDORED_SDK}\" }}` in it, then run this again",
             manifest.display()
         );
-    }
+    };
     let vendored = dir.join(VENDORED_SDK);
     if vendored.exists() {
         fs::remove_dir_all(&vendored)
             .with_context(|| format!("cannot remove {}", vendored.display()))?;
     }
     vendor_sdk(dir)?;
+    write_file(&manifest, updated.as_bytes())?;
     eprintln!(
         "{} now has argocd-wasm-sdk {}; rebuild and rerun its tests",
         dir.display(),
         sdk_version()
     );
     Ok(())
+}
+
+/// The manifest with the vendored SDK's dependency line requiring `version`; `None` when no
+/// line depends on the vendored SDK. A line without a version gets one.
+fn with_sdk_version(manifest: &str, version: &str) -> Option<String> {
+    let path = format!("path = \"{VENDORED_SDK}\"");
+    let mut found = false;
+    let lines: Vec<String> = manifest
+        .lines()
+        .map(|line| {
+            if !line.contains(&path) {
+                return line.to_owned();
+            }
+            found = true;
+            match line.split_once(VERSION_KEY) {
+                Some((before, rest)) => {
+                    let after = rest.split_once('"').map_or("", |(_, after)| after);
+                    format!("{before}{VERSION_KEY}{version}\"{after}")
+                }
+                None => line.replacen(&path, &format!("{path}, {VERSION_KEY}{version}\""), 1),
+            }
+        })
+        .collect();
+    found.then(|| lines.join("\n") + "\n")
 }
 
 fn vendor_sdk(crate_dir: &Path) -> Result<()> {
@@ -189,6 +218,7 @@ impl Names {
             .replace("__NAME__", &self.module)
             .replace("__CRATE__", &self.file_stem)
             .replace("__TYPE__", &self.type_name)
+            .replace("__SDK_VERSION__", sdk_version())
     }
 }
 
@@ -259,12 +289,20 @@ mod tests {
             update_sdk,
         };
         new_module(&args(false)).unwrap();
+        let manifest = crate_dir.join("Cargo.toml");
+        let current = format!("{VERSION_KEY}{}\"", sdk_version());
+        assert!(fs::read_to_string(&manifest).unwrap().contains(&current));
+        let older = fs::read_to_string(&manifest)
+            .unwrap()
+            .replace(&current, &format!("{VERSION_KEY}0.1.0\""));
+        fs::write(&manifest, older).unwrap();
         let lib = crate_dir.join("src/lib.rs");
         fs::write(&lib, "// the team's code").unwrap();
         let stale = crate_dir.join(VENDORED_SDK).join("src/removed.rs");
         fs::write(&stale, "").unwrap();
 
         new_module(&args(true)).unwrap();
+        assert!(fs::read_to_string(&manifest).unwrap().contains(&current));
         assert_eq!(fs::read_to_string(&lib).unwrap(), "// the team's code");
         assert!(!stale.exists());
         assert!(
@@ -273,6 +311,23 @@ mod tests {
                 .join("wit/transformer.wit")
                 .is_file()
         );
+    }
+
+    #[test]
+    fn the_sdk_version_is_set_in_the_dependency_line_only() {
+        let manifest = "[dependencies]\nargocd-wasm-sdk = { path = \"vendor/argocd-wasm-sdk\", version = \"0.1.0\" }\nserde = { version = \"1\" }\n";
+        let updated = with_sdk_version(manifest, "0.2.3").unwrap();
+        assert!(
+            updated.contains("argocd-wasm-sdk\", version = \"0.2.3\" }"),
+            "{updated}"
+        );
+        assert!(updated.contains("serde = { version = \"1\" }"));
+        let unversioned = "argocd-wasm-sdk = { path = \"vendor/argocd-wasm-sdk\" }";
+        assert_eq!(
+            with_sdk_version(unversioned, "0.2.3").unwrap(),
+            "argocd-wasm-sdk = { path = \"vendor/argocd-wasm-sdk\", version = \"0.2.3\" }\n"
+        );
+        assert_eq!(with_sdk_version("[package]\n", "0.2.3"), None);
     }
 
     #[test]
