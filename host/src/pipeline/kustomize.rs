@@ -9,8 +9,8 @@ use anyhow::{Context as _, Result, bail};
 use kustomization::{FileData, GeneratorArgs, Kustomization, Resource, Tree};
 use serde_json::Value;
 
-use super::Step;
 use super::file::{Allow, LoadRestrictor, StepSpec};
+use super::{RenderError, Step};
 use crate::invocation::Invocation;
 use crate::paths::resolve_inside;
 use crate::runtime::Runtime;
@@ -63,20 +63,21 @@ pub(super) fn build(
     dir: &Path,
     invocation: &Invocation,
     restrictor: LoadRestrictor,
-) -> Result<Vec<Value>> {
-    let tree = load(root, dir, restrictor)?;
+) -> Result<Vec<Value>, RenderError> {
+    let tree = load(root, dir, restrictor).map_err(RenderError::Pipeline)?;
+    let with = serde_json::to_value(&tree).map_err(|error| RenderError::Pipeline(error.into()))?;
     let spec = StepSpec {
         name: Some(format!("kustomize {}", tree.file)),
         module: "builtin:overlay".into(),
         sha256: None,
-        with: Some(serde_json::to_value(&tree)?),
+        with: Some(with),
         selector: Default::default(),
         // The app's owner wrote its kustomization: the guardrails are for modules.
         allow: Allow::everything(),
     };
     let step = Step::prepare(runtime, root, root, 0, &spec, invocation)?;
     step.run(runtime, invocation, Vec::new())
-        .with_context(|| step.label())
+        .map_err(|error| step.failed(error))
 }
 
 /// Reads the tree rooted at `dir`: every kustomization, and every file each one names.

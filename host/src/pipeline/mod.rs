@@ -2,6 +2,7 @@
 //! what comes back. Any failure fails the whole render; there is no partial output.
 
 mod diagnostics;
+mod error;
 mod file;
 mod guardrails;
 mod kustomize;
@@ -10,17 +11,18 @@ mod select;
 use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Context as _, Result, anyhow, bail};
 use serde_json::Value;
 
 use crate::builtins::{self, Builtin};
 use crate::invocation::Invocation;
 use crate::manifests::{self, Format, PIPELINE_FILE};
 use crate::paths::{repo_root, resolve_inside};
-use crate::runtime::{self, LoadedModule, ParameterAnnouncement, Runtime};
+use crate::runtime::{self, LoadedModule, ParameterAnnouncement, Runtime, RuntimeError};
 use crate::text::{escape_control, quote};
 pub use diagnostics::Findings;
 use diagnostics::log_findings;
+pub use error::{RenderError, StepError, StepId};
 use file::{Allow, PipelineFile, StepSpec};
 use select::Selector;
 
@@ -30,32 +32,53 @@ const MAX_MODULE_BYTES: u64 = 64 << 20;
 
 /// Renders the app in `app_dir`: its pipeline file if there is one, else its manifests
 /// unchanged.
-pub fn render(runtime: &Runtime, app_dir: &Path, invocation: &Invocation) -> Result<Vec<Value>> {
-    let root = repo_root(app_dir, &invocation.app.source_path)?;
-    let file = PipelineFile::read(&root, &app_dir.join(PIPELINE_FILE))?.unwrap_or_default();
+pub fn render(
+    runtime: &Runtime,
+    app_dir: &Path,
+    invocation: &Invocation,
+) -> Result<Vec<Value>, RenderError> {
+    let root = repo_root(app_dir, &invocation.app.source_path).map_err(RenderError::Pipeline)?;
+    let file = read_pipeline_file(&root, app_dir)?;
     let steps = file
         .steps
         .iter()
         .enumerate()
         .map(|(index, spec)| Step::prepare(runtime, app_dir, &root, index, spec, invocation))
-        .collect::<Result<Vec<_>>>()?;
+        .collect::<Result<Vec<_>, _>>()?;
     let source = file.source.as_deref().unwrap_or(".");
-    let source_dir = resolve_inside(&root, app_dir, source).context("source")?;
-    let restrictor = kustomize::load_restrictor(file.kustomize.load_restrictor)?;
-    let mut objects = load_source(runtime, &root, &source_dir, invocation, restrictor)?;
+    let mut objects = resolve_inside(&root, app_dir, source)
+        .context("source")
+        .and_then(|source_dir| {
+            let restrictor = kustomize::load_restrictor(file.kustomize.load_restrictor)?;
+            Ok((source_dir, restrictor))
+        })
+        .map_err(RenderError::Pipeline)
+        .and_then(|(source_dir, restrictor)| {
+            load_source(runtime, &root, &source_dir, invocation, restrictor)
+        })?;
     for step in &steps {
-        invocation.budget.check().with_context(|| step.label())?;
+        invocation
+            .budget
+            .check()
+            .map_err(|stop| step.failed(RuntimeError::from(stop)))?;
         objects = step
             .run(runtime, invocation, objects)
-            .with_context(|| step.label())?;
+            .map_err(|error| step.failed(error))?;
     }
     if objects.is_empty() && !file.allow_empty {
-        bail!(
+        return Err(RenderError::Pipeline(anyhow!(
             "the render produced no objects; Argo CD would prune every object of the app. \
              Set `allowEmpty: true` in {PIPELINE_FILE} if that is intended"
-        );
+        )));
     }
     Ok(objects)
+}
+
+/// The app's pipeline file; an empty one (no steps) when there is none.
+fn read_pipeline_file(root: &Path, app_dir: &Path) -> Result<PipelineFile, RenderError> {
+    PipelineFile::read(root, &app_dir.join(PIPELINE_FILE))
+        .map(Option::unwrap_or_default)
+        .map_err(RenderError::Pipeline)
 }
 
 /// Renders and serializes the result: what `generate`, `render` and the daemon print.
@@ -64,9 +87,9 @@ pub fn render_stream(
     app_dir: &Path,
     invocation: &Invocation,
     format: Format,
-) -> Result<String> {
+) -> Result<String, RenderError> {
     let objects = render(runtime, app_dir, invocation)?;
-    manifests::to_stream(&objects, format)
+    manifests::to_stream(&objects, format).map_err(RenderError::Pipeline)
 }
 
 /// The parameters the app's pipeline announces to Argo CD's UI: each step's module's
@@ -75,13 +98,18 @@ pub fn announced_parameters(
     runtime: &Runtime,
     app_dir: &Path,
     source_path: &str,
-) -> Result<Vec<ParameterAnnouncement>> {
-    let root = repo_root(app_dir, source_path)?;
-    let file = PipelineFile::read(&root, &app_dir.join(PIPELINE_FILE))?.unwrap_or_default();
+) -> Result<Vec<ParameterAnnouncement>, RenderError> {
+    let root = repo_root(app_dir, source_path).map_err(RenderError::Pipeline)?;
+    let file = read_pipeline_file(&root, app_dir)?;
     let mut announced: Vec<ParameterAnnouncement> = Vec::new();
     for (index, spec) in file.steps.iter().enumerate() {
-        let module = load_step_module(runtime, app_dir, &root, spec)
-            .with_context(|| format!("step {} ({})", index + 1, spec.module))?;
+        let module = load_step_module(runtime, app_dir, &root, spec).map_err(|source| {
+            RenderError::Step {
+                step: StepId::Number(index + 1),
+                module: escape_control(&spec.module),
+                source,
+            }
+        })?;
         for parameter in &module.info.parameters {
             if !announced.iter().any(|known| known.name == parameter.name) {
                 announced.push(parameter.clone());
@@ -97,11 +125,11 @@ fn load_step_module(
     app_dir: &Path,
     root: &Path,
     spec: &StepSpec,
-) -> Result<Arc<LoadedModule>> {
-    let module = module_bytes(&spec.module, app_dir, root)?;
+) -> Result<Arc<LoadedModule>, StepError> {
+    let module = module_bytes(&spec.module, app_dir, root).map_err(StepError::Module)?;
     let digest = module.sha256();
-    verify_pin(spec.sha256.as_deref(), &digest)?;
-    runtime.load(&digest, module.wasm())
+    verify_pin(spec.sha256.as_deref(), &digest).map_err(StepError::Module)?;
+    Ok(runtime.load(&digest, module.wasm())?)
 }
 
 /// The objects of a kustomization tree, built like `kustomize build`, or of a plain
@@ -112,15 +140,16 @@ fn load_source(
     dir: &Path,
     invocation: &Invocation,
     restrictor: file::LoadRestrictor,
-) -> Result<Vec<Value>> {
-    match kustomize::kustomization_file(dir)? {
+) -> Result<Vec<Value>, RenderError> {
+    match kustomize::kustomization_file(dir).map_err(RenderError::Pipeline)? {
         Some(_) => kustomize::build(runtime, root, dir, invocation, restrictor),
-        None => manifests::load_dir(root, dir),
+        None => manifests::load_dir(root, dir).map_err(RenderError::Pipeline),
     }
 }
 
 /// A pipeline step, ready to run: module loaded, config validated, selector compiled.
 struct Step {
+    /// Escaped.
     name: String,
     module_ref: String,
     module: Arc<LoadedModule>,
@@ -139,35 +168,48 @@ impl Step {
         index: usize,
         spec: &StepSpec,
         invocation: &Invocation,
-    ) -> Result<Self> {
-        let fallback_label = format!("step {} ({})", index + 1, escape_control(&spec.module));
-        let module = load_step_module(runtime, app_dir, root, spec)
-            .with_context(|| fallback_label.clone())?;
-        let name = escape_control(spec.name.as_deref().unwrap_or(&module.info.name));
+    ) -> Result<Self, RenderError> {
+        let module_ref = escape_control(&spec.module);
+        let unnamed = |source| RenderError::Step {
+            step: StepId::Number(index + 1),
+            module: module_ref.clone(),
+            source,
+        };
+        let module = load_step_module(runtime, app_dir, root, spec).map_err(unnamed)?;
+        let selector = Selector::new(&spec.selector, &spec.allow, &module.info.reads_kinds)
+            .map_err(|error| unnamed(StepError::Module(error)))?;
         let config = spec
             .with
             .clone()
             .unwrap_or_else(|| Value::Object(Default::default()));
         let step = Self {
-            name,
-            module_ref: escape_control(&spec.module),
-            selector: Selector::new(&spec.selector, &spec.allow, &module.info.reads_kinds)
-                .with_context(|| fallback_label.clone())?,
+            name: escape_control(spec.name.as_deref().unwrap_or(&module.info.name)),
+            module_ref,
+            selector,
             config: config.to_string(),
             allow: spec.allow.clone(),
             module,
         };
         step.validate_config(runtime, invocation)
-            .with_context(|| step.label())?;
+            .map_err(|error| step.failed(error))?;
         Ok(step)
     }
 
-    /// How messages name the step: ``step `tags` (builtin:image-tags)``.
+    /// The render's error for this step failing with `source`.
+    fn failed(&self, source: impl Into<StepError>) -> RenderError {
+        RenderError::Step {
+            step: StepId::Name(self.name.clone()),
+            module: self.module_ref.clone(),
+            source: source.into(),
+        }
+    }
+
+    /// How log lines name the step: ``step `tags` (builtin:image-tags)``.
     fn label(&self) -> String {
         format!("step `{}` ({})", self.name, self.module_ref)
     }
 
-    fn validate_config(&self, runtime: &Runtime, invocation: &Invocation) -> Result<()> {
+    fn validate_config(&self, runtime: &Runtime, invocation: &Invocation) -> Result<(), StepError> {
         let findings = runtime.validate_config(
             &self.module,
             &self.label(),
@@ -176,7 +218,7 @@ impl Step {
         )?;
         log_findings(&self.label(), &findings);
         match Findings::errors(&findings) {
-            Some(errors) => Err(anyhow::Error::new(errors).context("invalid `with:` config")),
+            Some(errors) => Err(StepError::Config(errors)),
             None => Ok(()),
         }
     }
@@ -189,7 +231,7 @@ impl Step {
         runtime: &Runtime,
         invocation: &Invocation,
         objects: Vec<Value>,
-    ) -> Result<Vec<Value>> {
+    ) -> Result<Vec<Value>, StepError> {
         let namespaces = guardrails::Namespaces::of(&invocation.app.namespace, &objects);
         let (matched, kept): (Vec<(usize, Value)>, Vec<(usize, Value)>) = objects
             .into_iter()
@@ -214,8 +256,8 @@ impl Step {
                 Err(findings) => {
                     log_findings(&self.label(), &findings);
                     return Err(match Findings::errors(&findings) {
-                        Some(errors) => errors.into(),
-                        None => anyhow::anyhow!("the module failed without saying why"),
+                        Some(errors) => StepError::Findings(errors),
+                        None => StepError::Unexplained,
                     });
                 }
             };
@@ -223,8 +265,9 @@ impl Step {
         if let Some(errors) = Findings::errors(&output.diagnostics) {
             return Err(errors.into());
         }
-        let produced = parse_output(&output.resources)?;
-        guardrails::check(&self.allow, &namespaces, &given, &produced)?;
+        let produced = parse_output(&output.resources).map_err(StepError::Output)?;
+        guardrails::check(&self.allow, &namespaces, &given, &produced)
+            .map_err(StepError::Output)?;
         Ok(merge(kept, produced, insert_at))
     }
 }

@@ -118,9 +118,9 @@ impl RenderBudget {
     }
 
     /// `Err` when the render must stop (between steps).
-    pub fn check(&self) -> anyhow::Result<()> {
+    pub fn check(&self) -> Result<(), Stop> {
         match self.stop() {
-            Some(stop) => Err(stop.into()),
+            Some(stop) => Err(stop),
             None => Ok(()),
         }
     }
