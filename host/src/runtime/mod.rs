@@ -23,7 +23,7 @@ use wasmtime::{Config, Engine, Store, Trap, UpdateDeadline, WasmBacktrace};
 use wasmtime_wasi::I32Exit;
 
 pub use error::{RuntimeError, StderrTail};
-pub use limits::{Limits, RenderBudget, Stop};
+pub use limits::{DEFAULT_RENDER_BUDGET, Limits, RenderBudget, Stop};
 pub use model::{
     AppInfo, Context, Diagnostic, ModuleInfo, ObjectRef, Output, Parameter, ParameterAnnouncement,
     ParameterKind, ParameterValue, Severity,
