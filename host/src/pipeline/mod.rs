@@ -233,7 +233,7 @@ impl Step {
         objects: Vec<Value>,
     ) -> Result<Vec<Value>, StepError> {
         let namespaces = guardrails::Namespaces::of(&invocation.app.namespace, &objects);
-        let (matched, kept): (Vec<(usize, Value)>, Vec<(usize, Value)>) = objects
+        let (matched, kept): (Vec<Positioned>, Vec<Positioned>) = objects
             .into_iter()
             .enumerate()
             .partition(|(_, object)| self.selector.matches(object));
@@ -271,6 +271,9 @@ impl Step {
         Ok(merge(kept, produced, insert_at))
     }
 }
+
+/// An object and its position in the render's list.
+type Positioned = (usize, Value);
 
 /// A step's module: embedded in the binary, or read from the repository.
 enum ModuleBytes {
@@ -379,7 +382,7 @@ fn parse_output(resources: &[String]) -> Result<Vec<Value>> {
 
 /// Puts `produced` where the first matched object stood, between the objects the step did
 /// not see.
-fn merge(kept: Vec<(usize, Value)>, produced: Vec<Value>, insert_at: usize) -> Vec<Value> {
+fn merge(kept: Vec<Positioned>, produced: Vec<Value>, insert_at: usize) -> Vec<Value> {
     let split = kept.partition_point(|(position, _)| *position < insert_at);
     let mut kept = kept.into_iter().map(|(_, object)| object);
     let mut objects: Vec<Value> = kept.by_ref().take(split).collect();

@@ -90,8 +90,8 @@ fn deny_all_wasi(stderr: &Stderr) -> WasiCtx {
         .allow_ip_name_lookup(false)
         .wall_clock(FrozenClock)
         .monotonic_clock(FrozenClock)
-        .secure_random(SplitMix64(0x5EED_0F_A11_5EED))
-        .insecure_random(SplitMix64(0x1D_EA_5EED))
+        .secure_random(SplitMix64(0x0005_EED0_FA11_5EED))
+        .insecure_random(SplitMix64(0x1DEA_5EED))
         .insecure_random_seed(0)
         .build()
 }
