@@ -45,17 +45,7 @@ pub fn render(
         .enumerate()
         .map(|(index, spec)| Step::prepare(runtime, app_dir, &root, index, spec, invocation))
         .collect::<Result<Vec<_>, _>>()?;
-    let source = file.source.as_deref().unwrap_or(".");
-    let mut objects = resolve_inside(&root, app_dir, source)
-        .context("source")
-        .and_then(|source_dir| {
-            let restrictor = kustomize::load_restrictor(file.kustomize.load_restrictor)?;
-            Ok((source_dir, restrictor))
-        })
-        .map_err(RenderError::Pipeline)
-        .and_then(|(source_dir, restrictor)| {
-            load_source(runtime, &root, &source_dir, invocation, restrictor)
-        })?;
+    let mut objects = source_objects(runtime, &root, app_dir, &file, invocation)?;
     for step in &steps {
         invocation
             .budget
@@ -132,18 +122,24 @@ fn load_step_module(
     Ok(runtime.load(&digest, module.wasm())?)
 }
 
-/// The objects of a kustomization tree, built like `kustomize build`, or of a plain
-/// manifests directory.
-fn load_source(
+/// The objects the steps start from, in the pipeline's `source:` (the app directory if
+/// absent): a kustomization tree, built like `kustomize build`, or plain manifests.
+fn source_objects(
     runtime: &Runtime,
     root: &Path,
-    dir: &Path,
+    app_dir: &Path,
+    file: &PipelineFile,
     invocation: &Invocation,
-    restrictor: file::LoadRestrictor,
 ) -> Result<Vec<Value>, RenderError> {
-    match kustomize::kustomization_file(dir).map_err(RenderError::Pipeline)? {
-        Some(_) => kustomize::build(runtime, root, dir, invocation, restrictor),
-        None => manifests::load_dir(root, dir).map_err(RenderError::Pipeline),
+    let source = file.source.as_deref().unwrap_or(".");
+    let dir = resolve_inside(root, app_dir, source)
+        .context("source")
+        .map_err(RenderError::Pipeline)?;
+    let restrictor = kustomize::load_restrictor(file.kustomize.load_restrictor)
+        .map_err(RenderError::Pipeline)?;
+    match kustomize::kustomization_file(&dir).map_err(RenderError::Pipeline)? {
+        Some(_) => kustomize::build(runtime, root, &dir, invocation, restrictor),
+        None => manifests::load_dir(root, &dir).map_err(RenderError::Pipeline),
     }
 }
 
