@@ -407,6 +407,10 @@ mod tests {
     use crate::runtime::Limits;
 
     fn daemon() -> Arc<Daemon> {
+        daemon_with(Limits::default())
+    }
+
+    fn daemon_with(limits: Limits) -> Arc<Daemon> {
         let options = ServeOptions {
             socket: PathBuf::new(),
             tcp: None,
@@ -414,7 +418,17 @@ mod tests {
             per_app: None,
             render_budget: Duration::from_secs(30),
         };
-        Daemon::new(Runtime::new(Limits::default(), None).unwrap(), &options)
+        Daemon::new(Runtime::new(limits, None).unwrap(), &options)
+    }
+
+    /// A repository whose app runs the test module `crate_name` (built by build.rs).
+    fn running(crate_name: &str) -> tempfile::TempDir {
+        let file = format!("{}.wasm", crate_name.replace('-', "_"));
+        let pipeline = format!("steps:\n  - module: {file}\n");
+        let repo = repository(Some(&pipeline));
+        let built = Path::new(env!("GUEST_WASM_DIR")).join(&file);
+        std::fs::copy(built, repo.path().join("app").join(&file)).unwrap();
+        repo
     }
 
     /// A repository holding `app/` with a ConfigMap and, if given, a pipeline file.
@@ -492,6 +506,30 @@ mod tests {
             metrics.contains("argocd_wasm_plugin_requests_total 4"),
             "{metrics}"
         );
+    }
+
+    /// The runtime's failures reach the metrics as their kind, from the error's type.
+    #[tokio::test]
+    async fn a_module_stopped_by_a_limit_is_counted_by_that_limit() {
+        let daemon = daemon_with(Limits {
+            deadline: Duration::from_millis(200),
+            memory_bytes: 64 << 20,
+            ..Limits::DEFAULT
+        });
+        for (module, message) in [
+            ("alloc-bomb", "memory cap exceeded"),
+            ("spin", "ran past its CPU deadline of 200ms"),
+        ] {
+            let repo = running(module);
+            let (status, body) = post(&daemon, GENERATE_PATH, generate_request(&repo)).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+            assert!(body.contains(message), "{body}");
+        }
+        let (_, metrics) = get(&daemon, "/metrics").await;
+        for reason in ["memory-cap", "deadline"] {
+            let line = format!("argocd_wasm_plugin_failures_total{{reason=\"{reason}\"}} 1");
+            assert!(metrics.contains(&line), "no {line} in\n{metrics}");
+        }
     }
 
     #[tokio::test]
