@@ -2,7 +2,7 @@
 //! `parameters.dynamic.command` prints (built from what each step's module announces through
 //! `describe()`), and the values it sends in `ARGOCD_APP_PARAMETERS` (read by
 //! [`crate::invocation`]). Both carry a value under `string`, `array` or `map`
-//! ([`ArgocdShapes`]).
+//! (`ArgocdShapes`).
 
 use std::collections::BTreeMap;
 
