@@ -230,8 +230,10 @@ fn the_kustomization_loader_survives_random_trees() {
         std::fs::create_dir(repo.path().join(".git")).unwrap();
         let app = repo.path().join("app");
         random_tree(&mut rng, &app);
-        let mut invocation = Invocation::default();
-        invocation.budget = RenderBudget::starting_now(Duration::from_secs(20));
+        let invocation = Invocation {
+            budget: RenderBudget::starting_now(Duration::from_secs(20)),
+            ..Invocation::default()
+        };
         if let Ok(objects) = pipeline::render(&runtime, &app, &invocation) {
             assert_objects(&objects, &app.display().to_string());
             for object in &objects {

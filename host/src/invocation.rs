@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use anyhow::{Context as _, Result, bail};
 use serde::Deserialize;
 
+use crate::parameters::ArgocdShapes;
 use crate::runtime::{
     AppInfo, Parameter, ParameterAnnouncement, ParameterKind, ParameterValue, RenderBudget,
 };
@@ -72,15 +73,13 @@ fn split_api_versions(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// One entry of `ARGOCD_APP_PARAMETERS`. Argo CD accepts any combination of the three
-/// shapes, none included, and sends `null` for a shape present but empty.
+/// One entry of `ARGOCD_APP_PARAMETERS`: a name and its value in any of Argo CD's shapes.
 #[derive(Deserialize)]
 struct ArgocdParameter {
     #[serde(default)]
     name: String,
-    string: Option<String>,
-    array: Option<Vec<String>>,
-    map: Option<BTreeMap<String, String>>,
+    #[serde(flatten)]
+    shapes: ArgocdShapes,
 }
 
 impl ArgocdParameter {
@@ -90,16 +89,11 @@ impl ArgocdParameter {
         if self.name.is_empty() {
             return Vec::new();
         }
-        let shapes = [
-            self.string.map(ParameterValue::String),
-            self.map
-                .map(|map| ParameterValue::Map(map.into_iter().collect())),
-            self.array.map(ParameterValue::Array),
-        ];
-        shapes
+        let name = self.name;
+        self.shapes
+            .into_values()
             .into_iter()
-            .flatten()
-            .map(|value| parameter(&self.name, value))
+            .map(|value| parameter(&name, value))
             .collect()
     }
 }

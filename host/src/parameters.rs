@@ -1,8 +1,14 @@
-//! `parameters`: the JSON array Argo CD's `parameters.dynamic.command` prints, built from
-//! what each step's module announces through `describe()`.
+//! Argo CD's parameter shapes, in one place: the announcement its
+//! `parameters.dynamic.command` prints (built from what each step's module announces through
+//! `describe()`), and the values it sends in `ARGOCD_APP_PARAMETERS` (read by
+//! [`crate::invocation`]). Both carry a value under `string`, `array` or `map`
+//! (`ArgocdShapes`).
+
+use std::collections::BTreeMap;
 
 use anyhow::Result;
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::pipeline;
 use crate::runtime::{ParameterAnnouncement, ParameterKind, ParameterValue, Runtime};
@@ -18,6 +24,68 @@ pub fn announce(runtime: &Runtime, request: &ParametersRequest) -> Result<String
     Ok(format!("{}\n", to_argocd_json(&announced)))
 }
 
+/// A parameter's value as Argo CD writes it: under `string`, `array` or `map`. What it
+/// sends may carry any combination, none included, and `null` for a shape present but
+/// empty; an announcement's default carries one.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(crate) struct ArgocdShapes {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    string: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    array: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    map: Option<BTreeMap<String, String>>,
+}
+
+impl ArgocdShapes {
+    /// One value per shape present, in Argo CD's order: string, map, array.
+    pub(crate) fn into_values(self) -> Vec<ParameterValue> {
+        [
+            self.string.map(ParameterValue::String),
+            self.map
+                .map(|map| ParameterValue::Map(map.into_iter().collect())),
+            self.array.map(ParameterValue::Array),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    fn of(value: Option<&ParameterValue>) -> Self {
+        match value.cloned() {
+            None => Self::default(),
+            Some(ParameterValue::String(text)) => Self {
+                string: Some(text),
+                ..Self::default()
+            },
+            Some(ParameterValue::Array(items)) => Self {
+                array: Some(items),
+                ..Self::default()
+            },
+            Some(ParameterValue::Map(pairs)) => Self {
+                map: Some(pairs.into_iter().collect()),
+                ..Self::default()
+            },
+        }
+    }
+}
+
+/// One announced parameter in Argo CD's shape.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Announcement<'a> {
+    name: &'a str,
+    /// The name when the module gives none.
+    title: &'a str,
+    tooltip: &'a str,
+    required: bool,
+    item_type: &'static str,
+    collection_type: &'static str,
+    /// The default, under the key of its shape.
+    #[serde(flatten)]
+    default: ArgocdShapes,
+}
+
 /// Argo CD's announcement shape: name, title, tooltip, required, itemType, collectionType,
 /// and the default under `string`, `array` or `map`.
 pub fn to_argocd_json(announcements: &[ParameterAnnouncement]) -> Value {
@@ -25,40 +93,29 @@ pub fn to_argocd_json(announcements: &[ParameterAnnouncement]) -> Value {
 }
 
 fn announcement(parameter: &ParameterAnnouncement) -> Value {
-    let title = match parameter.title.as_str() {
-        "" => parameter.name.as_str(),
-        title => title,
+    let announcement = Announcement {
+        name: &parameter.name,
+        title: match parameter.title.as_str() {
+            "" => &parameter.name,
+            title => title,
+        },
+        tooltip: &parameter.tooltip,
+        required: parameter.required,
+        item_type: "string",
+        collection_type: match parameter.kind {
+            ParameterKind::String => "string",
+            ParameterKind::Array => "array",
+            ParameterKind::Map => "map",
+        },
+        default: ArgocdShapes::of(parameter.default.as_ref()),
     };
-    let collection = match parameter.kind {
-        ParameterKind::String => "string",
-        ParameterKind::Array => "array",
-        ParameterKind::Map => "map",
-    };
-    let mut entry = json!({
-        "name": parameter.name,
-        "title": title,
-        "tooltip": parameter.tooltip,
-        "required": parameter.required,
-        "itemType": "string",
-        "collectionType": collection,
-    });
-    let (key, default) = match &parameter.default {
-        None => return entry,
-        Some(ParameterValue::String(text)) => ("string", json!(text)),
-        Some(ParameterValue::Array(items)) => ("array", json!(items)),
-        Some(ParameterValue::Map(pairs)) => {
-            let map: Map<String, Value> =
-                pairs.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
-            ("map", Value::Object(map))
-        }
-    };
-    entry[key] = default;
-    entry
+    serde_json::to_value(announcement).expect("an announcement is plain JSON")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn announcements_take_argocd_shape() {

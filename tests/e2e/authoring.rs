@@ -210,6 +210,7 @@ fn cargo(dir: &Path, args: &[&str]) {
 fn installed_binary(dir: &Path) -> Command {
     let installed = dir.join("argocd-wasm-plugin");
     std::fs::copy(env!("CARGO_BIN_EXE_argocd-wasm-plugin"), &installed).unwrap();
+    wait_until_executable(&installed);
     let mut command = Command::new(installed);
     command
         .current_dir(dir)
@@ -228,6 +229,23 @@ fn checkout_sdk_version() -> String {
     line.trim_start_matches("version = ")
         .trim_matches('"')
         .to_owned()
+}
+
+/// Waits until a freshly written binary can be run: a process another test forks while
+/// the copy is open for writing keeps the file busy (ETXTBSY) until it execs.
+fn wait_until_executable(binary: &Path) {
+    for _ in 0..100 {
+        match Command::new(binary).arg("--version").output() {
+            Err(error) if error.kind() == std::io::ErrorKind::ExecutableFileBusy => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            result => {
+                result.unwrap();
+                return;
+            }
+        }
+    }
+    panic!("{} stayed busy", binary.display());
 }
 
 /// Every file under `dir` that mentions `needle`.

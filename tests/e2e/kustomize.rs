@@ -92,7 +92,8 @@ fn ours(dir: &Path) -> Result<Vec<Value>, String> {
     static RUNTIME: OnceLock<Runtime> = OnceLock::new();
     let runtime =
         RUNTIME.get_or_init(|| Runtime::new(Limits::default(), Some(&test_cache_dir())).unwrap());
-    pipeline::render(runtime, dir, &Invocation::default()).map_err(|error| format!("{error:#}"))
+    pipeline::render(runtime, dir, &Invocation::default())
+        .map_err(|error| format!("{:#}", anyhow::Error::new(error)))
 }
 
 /// kubectl's stdout for a case, or its stderr when it fails.

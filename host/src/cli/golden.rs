@@ -26,7 +26,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use argocd_wasm_plugin::manifests::{self, Format, PIPELINE_FILE};
-use argocd_wasm_plugin::pipeline::{self, Findings};
+use argocd_wasm_plugin::pipeline;
 use argocd_wasm_plugin::{Runtime, yaml};
 
 use super::diff::{self, Side};
@@ -182,20 +182,10 @@ fn render_case(
     }
     Ok(
         pipeline::render(runtime, &app, &invocation).map_err(|error| Failure {
-            message: point_at_case(&format!("{error:#}"), &app, case),
-            codes: finding_codes(&error),
+            codes: error.codes().into_iter().map(str::to_owned).collect(),
+            message: point_at_case(&format!("{:#}", anyhow::Error::new(error)), &app, case),
         }),
     )
-}
-
-/// The codes of the findings anywhere in an error's chain.
-fn finding_codes(error: &anyhow::Error) -> Vec<String> {
-    error
-        .chain()
-        .filter_map(|cause| cause.downcast_ref::<Findings>())
-        .flat_map(Findings::codes)
-        .map(str::to_owned)
-        .collect()
 }
 
 fn read_settings(case: &Path) -> Result<Settings> {

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use argocd_wasm_plugin::invocation::Invocation;
 use argocd_wasm_plugin::manifests::{self, Format};
+use argocd_wasm_plugin::runtime::DEFAULT_RENDER_BUDGET;
 use argocd_wasm_plugin::server::client::{self, Answer};
 use argocd_wasm_plugin::server::protocol::{GenerateRequest, ParametersRequest, contract_env};
 use argocd_wasm_plugin::server::{self, ServeOptions};
@@ -119,14 +120,14 @@ enum NewCommand {
 #[derive(Args)]
 struct RuntimeOptions {
     /// CPU deadline of one module call, e.g. `500ms`, `10s`, `1m`.
-    #[arg(long, global = true, env = "ARGOCD_WASM_PLUGIN_MODULE_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
-    module_timeout: Duration,
+    #[arg(long, global = true, env = "ARGOCD_WASM_PLUGIN_MODULE_TIMEOUT", default_value_t = FlagDuration(Limits::DEFAULT.deadline), value_parser = parse_duration)]
+    module_timeout: FlagDuration,
     /// Memory cap of one module call, in MiB.
     #[arg(
         long,
         global = true,
         env = "ARGOCD_WASM_PLUGIN_MODULE_MEMORY_MIB",
-        default_value_t = 512
+        default_value_t = Limits::DEFAULT.memory_bytes >> 20
     )]
     module_memory_mib: usize,
     /// Cap on the objects one module call returns, in MiB (below Argo CD's 100 MiB cap on
@@ -135,14 +136,14 @@ struct RuntimeOptions {
         long,
         global = true,
         env = "ARGOCD_WASM_PLUGIN_MODULE_OUTPUT_MIB",
-        default_value_t = 64
+        default_value_t = Limits::DEFAULT.output_bytes >> 20
     )]
     module_output_mib: usize,
     /// Time a whole render may take, all steps and (in the daemon) queueing included: a
     /// little under Argo CD's 60 s plugin deadline, so a slow render fails with a message
     /// instead of being killed.
-    #[arg(long, global = true, env = "ARGOCD_WASM_PLUGIN_RENDER_BUDGET", default_value = "55s", value_parser = parse_duration)]
-    render_budget: Duration,
+    #[arg(long, global = true, env = "ARGOCD_WASM_PLUGIN_RENDER_BUDGET", default_value_t = FlagDuration(DEFAULT_RENDER_BUDGET), value_parser = parse_duration)]
+    render_budget: FlagDuration,
     /// Where compiled modules are cached [default: $XDG_CACHE_HOME/argocd-wasm-plugin,
     /// else ~/.cache/argocd-wasm-plugin].
     #[arg(long, global = true, env = "ARGOCD_WASM_PLUGIN_CACHE_DIR")]
@@ -211,7 +212,7 @@ fn generate(
     socket: Option<&Path>,
     started: Instant,
 ) -> Result<ExitCode> {
-    let deadline = started + options.render_budget;
+    let deadline = started + options.render_budget.0;
     let mut request = GenerateRequest {
         dir: std::env::current_dir().context("cannot read the working directory")?,
         env: contract_env(utf8_vars()),
@@ -301,7 +302,7 @@ fn serve(options: &RuntimeOptions, args: ServeArgs) -> Result<ExitCode> {
             tcp: args.tcp,
             concurrency: args.concurrency,
             per_app: args.per_app_concurrency,
-            render_budget: options.render_budget,
+            render_budget: options.render_budget.0,
         },
     )?;
     Ok(ExitCode::SUCCESS)
@@ -310,7 +311,7 @@ fn serve(options: &RuntimeOptions, args: ServeArgs) -> Result<ExitCode> {
 fn render(options: &RuntimeOptions, args: RenderArgs) -> Result<ExitCode> {
     let runtime = options.build()?;
     let mut invocation = args.inputs.into_invocation()?;
-    invocation.budget = RenderBudget::starting_now(options.render_budget);
+    invocation.budget = RenderBudget::starting_now(options.render_budget.0);
     let objects = pipeline::render(&runtime, &args.dir, &invocation)?;
     match &args.diff_against {
         Some(committed) => diff_against(committed, &objects),
@@ -354,7 +355,7 @@ fn write_stdout(text: &str) -> Result<ExitCode> {
 impl RuntimeOptions {
     fn build(&self) -> Result<Runtime> {
         let limits = Limits {
-            deadline: self.module_timeout,
+            deadline: self.module_timeout.0,
             memory_bytes: self.module_memory_mib << 20,
             output_bytes: self.module_output_mib << 20,
         };
@@ -378,8 +379,21 @@ fn default_cache_dir() -> Option<PathBuf> {
     Some(base.join("argocd-wasm-plugin"))
 }
 
+/// A duration flag, shown in `--help` as it is written (`10s`, `250ms`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct FlagDuration(Duration);
+
+impl std::fmt::Display for FlagDuration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.subsec_millis() {
+            0 => write!(f, "{}s", self.0.as_secs()),
+            _ => write!(f, "{}ms", self.0.as_millis()),
+        }
+    }
+}
+
 /// Parses `250ms`, `10s`, `2m`; a bare number means seconds.
-fn parse_duration(text: &str) -> Result<Duration> {
+fn parse_duration(text: &str) -> Result<FlagDuration> {
     let text = text.trim();
     let (number, unit) = match text.find(|c: char| c.is_ascii_alphabetic()) {
         Some(at) => text.split_at(at),
@@ -397,7 +411,7 @@ fn parse_duration(text: &str) -> Result<Duration> {
     if !(seconds > 0.0 && seconds.is_finite()) {
         bail!("`{text}`: the duration must be positive");
     }
-    Ok(Duration::from_secs_f64(seconds))
+    Ok(FlagDuration(Duration::from_secs_f64(seconds)))
 }
 
 /// Logs go to stderr (stdout is the manifest stream); `ARGOCD_WASM_PLUGIN_LOG` sets the
@@ -420,9 +434,13 @@ mod tests {
 
     #[test]
     fn durations_take_units() {
-        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
-        assert_eq!(parse_duration("10").unwrap(), Duration::from_secs(10));
-        assert_eq!(parse_duration("1m").unwrap(), Duration::from_secs(60));
+        let parsed = |text| parse_duration(text).unwrap().0;
+        assert_eq!(parsed("250ms"), Duration::from_millis(250));
+        assert_eq!(parsed("10"), Duration::from_secs(10));
+        assert_eq!(parsed("1m"), Duration::from_secs(60));
+        for shown in ["10s", "250ms", "55s"] {
+            assert_eq!(parse_duration(shown).unwrap().to_string(), shown);
+        }
         for bad in ["", "0s", "-1s", "5h", "abc"] {
             assert!(parse_duration(bad).is_err(), "{bad:?}");
         }

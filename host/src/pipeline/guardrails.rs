@@ -298,7 +298,7 @@ mod tests {
     fn a_module_may_not_add_secrets_unless_allowed() {
         let config = object("ConfigMap", None, "settings");
         let added = [config.clone(), object("Secret", None, "stolen")];
-        let found = violations(&Allow::default(), &[config.clone()], &added);
+        let found = violations(&Allow::default(), std::slice::from_ref(&config), &added);
         assert!(
             found.contains("Secret stolen: the step returned 1 Secrets but was given 0"),
             "{found}"
@@ -405,13 +405,16 @@ mod tests {
             "a ClusterRoleBinding is cluster-scoped too: {found}"
         );
         let role_binding = binding("RoleBinding", "admin");
-        assert!(violations(&Allow::default(), &[], &[role_binding.clone()]).contains("`admin`"));
+        assert!(
+            violations(&Allow::default(), &[], std::slice::from_ref(&role_binding))
+                .contains("`admin`")
+        );
         // Passing a given binding through unchanged is fine; changing its role is not.
         assert_eq!(
             violations(
                 &Allow::default(),
-                &[role_binding.clone()],
-                &[role_binding.clone()]
+                std::slice::from_ref(&role_binding),
+                std::slice::from_ref(&role_binding)
             ),
             ""
         );

@@ -9,8 +9,8 @@ use anyhow::{Context as _, Result, bail};
 use kustomization::{FileData, GeneratorArgs, Kustomization, Resource, Tree};
 use serde_json::Value;
 
-use super::Step;
 use super::file::{Allow, LoadRestrictor, StepSpec};
+use super::{RenderError, Step};
 use crate::invocation::Invocation;
 use crate::paths::resolve_inside;
 use crate::runtime::Runtime;
@@ -63,8 +63,8 @@ pub(super) fn build(
     dir: &Path,
     invocation: &Invocation,
     restrictor: LoadRestrictor,
-) -> Result<Vec<Value>> {
-    let tree = load(root, dir, restrictor)?;
+) -> Result<Vec<Value>, RenderError> {
+    let tree = load(root, dir, restrictor).map_err(RenderError::Pipeline)?;
     let spec = StepSpec {
         name: Some(format!("kustomize {}", tree.file)),
         module: "builtin:overlay".into(),
@@ -77,12 +77,13 @@ pub(super) fn build(
     // The tree is the config, serialized once and dropped. There is no separate
     // `validate-config` call: the tree is the loader's own output, the module checks it again
     // when it builds, and it is megabytes of JSON for a large app.
-    let config = serde_json::to_string(&tree)?;
+    let config =
+        serde_json::to_string(&tree).map_err(|error| RenderError::Pipeline(error.into()))?;
     drop(tree);
     release_freed_memory();
     let step = Step::load(runtime, root, root, 0, &spec, config)?;
     step.run(runtime, invocation, Vec::new())
-        .with_context(|| step.label())
+        .map_err(|error| step.failed(error))
 }
 
 /// Hands freed heap pages back to the operating system. A large tree's parsed objects are

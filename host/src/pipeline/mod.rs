@@ -2,6 +2,7 @@
 //! what comes back. Any failure fails the whole render; there is no partial output.
 
 mod diagnostics;
+mod error;
 mod file;
 mod guardrails;
 mod kustomize;
@@ -10,17 +11,18 @@ mod select;
 use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Context as _, Result, anyhow, bail};
 use serde_json::Value;
 
 use crate::builtins::{self, Builtin};
 use crate::invocation::Invocation;
 use crate::manifests::{self, Format, PIPELINE_FILE};
 use crate::paths::{repo_root, resolve_inside};
-use crate::runtime::{self, LoadedModule, ParameterAnnouncement, Runtime};
+use crate::runtime::{self, LoadedModule, ParameterAnnouncement, Runtime, RuntimeError};
 use crate::text::{escape_control, quote};
 pub use diagnostics::Findings;
 use diagnostics::log_findings;
+pub use error::{RenderError, StepError, StepId};
 use file::{Allow, PipelineFile, StepSpec};
 use select::Selector;
 
@@ -30,32 +32,43 @@ const MAX_MODULE_BYTES: u64 = 64 << 20;
 
 /// Renders the app in `app_dir`: its pipeline file if there is one, else its manifests
 /// unchanged.
-pub fn render(runtime: &Runtime, app_dir: &Path, invocation: &Invocation) -> Result<Vec<Value>> {
-    let root = repo_root(app_dir, &invocation.app.source_path)?;
-    let file = PipelineFile::read(&root, &app_dir.join(PIPELINE_FILE))?.unwrap_or_default();
+pub fn render(
+    runtime: &Runtime,
+    app_dir: &Path,
+    invocation: &Invocation,
+) -> Result<Vec<Value>, RenderError> {
+    let root = repo_root(app_dir, &invocation.app.source_path).map_err(RenderError::Pipeline)?;
+    let file = read_pipeline_file(&root, app_dir)?;
     let steps = file
         .steps
         .iter()
         .enumerate()
         .map(|(index, spec)| Step::prepare(runtime, app_dir, &root, index, spec, invocation))
-        .collect::<Result<Vec<_>>>()?;
-    let source = file.source.as_deref().unwrap_or(".");
-    let source_dir = resolve_inside(&root, app_dir, source).context("source")?;
-    let restrictor = kustomize::load_restrictor(file.kustomize.load_restrictor)?;
-    let mut objects = load_source(runtime, &root, &source_dir, invocation, restrictor)?;
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut objects = source_objects(runtime, &root, app_dir, &file, invocation)?;
     for step in &steps {
-        invocation.budget.check().with_context(|| step.label())?;
+        invocation
+            .budget
+            .check()
+            .map_err(|stop| step.failed(RuntimeError::from(stop)))?;
         objects = step
             .run(runtime, invocation, objects)
-            .with_context(|| step.label())?;
+            .map_err(|error| step.failed(error))?;
     }
     if objects.is_empty() && !file.allow_empty {
-        bail!(
+        return Err(RenderError::Pipeline(anyhow!(
             "the render produced no objects; Argo CD would prune every object of the app. \
              Set `allowEmpty: true` in {PIPELINE_FILE} if that is intended"
-        );
+        )));
     }
     Ok(objects)
+}
+
+/// The app's pipeline file; an empty one (no steps) when there is none.
+fn read_pipeline_file(root: &Path, app_dir: &Path) -> Result<PipelineFile, RenderError> {
+    PipelineFile::read(root, &app_dir.join(PIPELINE_FILE))
+        .map(Option::unwrap_or_default)
+        .map_err(RenderError::Pipeline)
 }
 
 /// Renders and serializes the result: what `generate`, `render` and the daemon print.
@@ -64,9 +77,9 @@ pub fn render_stream(
     app_dir: &Path,
     invocation: &Invocation,
     format: Format,
-) -> Result<String> {
+) -> Result<String, RenderError> {
     let objects = render(runtime, app_dir, invocation)?;
-    manifests::to_stream(&objects, format)
+    manifests::to_stream(&objects, format).map_err(RenderError::Pipeline)
 }
 
 /// The parameters the app's pipeline announces to Argo CD's UI: each step's module's
@@ -75,13 +88,18 @@ pub fn announced_parameters(
     runtime: &Runtime,
     app_dir: &Path,
     source_path: &str,
-) -> Result<Vec<ParameterAnnouncement>> {
-    let root = repo_root(app_dir, source_path)?;
-    let file = PipelineFile::read(&root, &app_dir.join(PIPELINE_FILE))?.unwrap_or_default();
+) -> Result<Vec<ParameterAnnouncement>, RenderError> {
+    let root = repo_root(app_dir, source_path).map_err(RenderError::Pipeline)?;
+    let file = read_pipeline_file(&root, app_dir)?;
     let mut announced: Vec<ParameterAnnouncement> = Vec::new();
     for (index, spec) in file.steps.iter().enumerate() {
-        let module = load_step_module(runtime, app_dir, &root, spec)
-            .with_context(|| format!("step {} ({})", index + 1, spec.module))?;
+        let module = load_step_module(runtime, app_dir, &root, spec).map_err(|source| {
+            RenderError::Step {
+                step: StepId::Number(index + 1),
+                module: escape_control(&spec.module),
+                source,
+            }
+        })?;
         for parameter in &module.info.parameters {
             if !announced.iter().any(|known| known.name == parameter.name) {
                 announced.push(parameter.clone());
@@ -97,30 +115,37 @@ fn load_step_module(
     app_dir: &Path,
     root: &Path,
     spec: &StepSpec,
-) -> Result<Arc<LoadedModule>> {
-    let module = module_bytes(&spec.module, app_dir, root)?;
+) -> Result<Arc<LoadedModule>, StepError> {
+    let module = module_bytes(&spec.module, app_dir, root).map_err(StepError::Module)?;
     let digest = module.sha256();
-    verify_pin(spec.sha256.as_deref(), &digest)?;
-    runtime.load(&digest, module.wasm())
+    verify_pin(spec.sha256.as_deref(), &digest).map_err(StepError::Module)?;
+    Ok(runtime.load(&digest, module.wasm())?)
 }
 
-/// The objects of a kustomization tree, built like `kustomize build`, or of a plain
-/// manifests directory.
-fn load_source(
+/// The objects the steps start from, in the pipeline's `source:` (the app directory if
+/// absent): a kustomization tree, built like `kustomize build`, or plain manifests.
+fn source_objects(
     runtime: &Runtime,
     root: &Path,
-    dir: &Path,
+    app_dir: &Path,
+    file: &PipelineFile,
     invocation: &Invocation,
-    restrictor: file::LoadRestrictor,
-) -> Result<Vec<Value>> {
-    match kustomize::kustomization_file(dir)? {
-        Some(_) => kustomize::build(runtime, root, dir, invocation, restrictor),
-        None => manifests::load_dir(root, dir),
+) -> Result<Vec<Value>, RenderError> {
+    let source = file.source.as_deref().unwrap_or(".");
+    let dir = resolve_inside(root, app_dir, source)
+        .context("source")
+        .map_err(RenderError::Pipeline)?;
+    let restrictor = kustomize::load_restrictor(file.kustomize.load_restrictor)
+        .map_err(RenderError::Pipeline)?;
+    match kustomize::kustomization_file(&dir).map_err(RenderError::Pipeline)? {
+        Some(_) => kustomize::build(runtime, root, &dir, invocation, restrictor),
+        None => manifests::load_dir(root, &dir).map_err(RenderError::Pipeline),
     }
 }
 
 /// A pipeline step, ready to run: module loaded, config validated, selector compiled.
 struct Step {
+    /// Escaped.
     name: String,
     module_ref: String,
     module: Arc<LoadedModule>,
@@ -139,14 +164,14 @@ impl Step {
         index: usize,
         spec: &StepSpec,
         invocation: &Invocation,
-    ) -> Result<Self> {
+    ) -> Result<Self, RenderError> {
         let config = spec
             .with
             .as_ref()
             .map_or_else(|| "{}".to_owned(), Value::to_string);
         let step = Self::load(runtime, app_dir, root, index, spec, config)?;
         step.validate_config(runtime, invocation)
-            .with_context(|| step.label())?;
+            .map_err(|error| step.failed(error))?;
         Ok(step)
     }
 
@@ -159,28 +184,41 @@ impl Step {
         index: usize,
         spec: &StepSpec,
         config: String,
-    ) -> Result<Self> {
-        let fallback_label = format!("step {} ({})", index + 1, escape_control(&spec.module));
-        let module = load_step_module(runtime, app_dir, root, spec)
-            .with_context(|| fallback_label.clone())?;
-        let name = escape_control(spec.name.as_deref().unwrap_or(&module.info.name));
+    ) -> Result<Self, RenderError> {
+        let module_ref = escape_control(&spec.module);
+        let unnamed = |source| RenderError::Step {
+            step: StepId::Number(index + 1),
+            module: module_ref.clone(),
+            source,
+        };
+        let module = load_step_module(runtime, app_dir, root, spec).map_err(unnamed)?;
+        let selector = Selector::new(&spec.selector, &spec.allow, &module.info.reads_kinds)
+            .map_err(|error| unnamed(StepError::Module(error)))?;
         Ok(Self {
-            name,
-            module_ref: escape_control(&spec.module),
-            selector: Selector::new(&spec.selector, &spec.allow, &module.info.reads_kinds)
-                .with_context(|| fallback_label.clone())?,
+            name: escape_control(spec.name.as_deref().unwrap_or(&module.info.name)),
+            module_ref,
+            selector,
             config,
             allow: spec.allow.clone(),
             module,
         })
     }
 
-    /// How messages name the step: ``step `tags` (builtin:image-tags)``.
+    /// The render's error for this step failing with `source`.
+    fn failed(&self, source: impl Into<StepError>) -> RenderError {
+        RenderError::Step {
+            step: StepId::Name(self.name.clone()),
+            module: self.module_ref.clone(),
+            source: source.into(),
+        }
+    }
+
+    /// How log lines name the step: ``step `tags` (builtin:image-tags)``.
     fn label(&self) -> String {
         format!("step `{}` ({})", self.name, self.module_ref)
     }
 
-    fn validate_config(&self, runtime: &Runtime, invocation: &Invocation) -> Result<()> {
+    fn validate_config(&self, runtime: &Runtime, invocation: &Invocation) -> Result<(), StepError> {
         let findings = runtime.validate_config(
             &self.module,
             &self.label(),
@@ -189,7 +227,7 @@ impl Step {
         )?;
         log_findings(&self.label(), &findings);
         match Findings::errors(&findings) {
-            Some(errors) => Err(anyhow::Error::new(errors).context("invalid `with:` config")),
+            Some(errors) => Err(StepError::Config(errors)),
             None => Ok(()),
         }
     }
@@ -202,9 +240,9 @@ impl Step {
         runtime: &Runtime,
         invocation: &Invocation,
         objects: Vec<Value>,
-    ) -> Result<Vec<Value>> {
+    ) -> Result<Vec<Value>, StepError> {
         let namespaces = guardrails::Namespaces::of(&invocation.app.namespace, &objects);
-        let (matched, kept): (Vec<(usize, Value)>, Vec<(usize, Value)>) = objects
+        let (matched, kept): (Vec<Positioned>, Vec<Positioned>) = objects
             .into_iter()
             .enumerate()
             .partition(|(_, object)| self.selector.matches(object));
@@ -227,8 +265,8 @@ impl Step {
                 Err(findings) => {
                     log_findings(&self.label(), &findings);
                     return Err(match Findings::errors(&findings) {
-                        Some(errors) => errors.into(),
-                        None => anyhow::anyhow!("the module failed without saying why"),
+                        Some(errors) => StepError::Findings(errors),
+                        None => StepError::Unexplained,
                     });
                 }
             };
@@ -236,12 +274,16 @@ impl Step {
         if let Some(errors) = Findings::errors(&output.diagnostics) {
             return Err(errors.into());
         }
-        let produced = parse_output(&output.resources)?;
+        let produced = parse_output(&output.resources).map_err(StepError::Output)?;
         drop(output); // a large app holds its output twice otherwise
-        guardrails::check(&self.allow, &namespaces, &given, &produced)?;
+        guardrails::check(&self.allow, &namespaces, &given, &produced)
+            .map_err(StepError::Output)?;
         Ok(merge(kept, produced, insert_at))
     }
 }
+
+/// An object and its position in the render's list.
+type Positioned = (usize, Value);
 
 /// A step's module: embedded in the binary, or read from the repository.
 enum ModuleBytes {
@@ -350,7 +392,7 @@ fn parse_output(resources: &[String]) -> Result<Vec<Value>> {
 
 /// Puts `produced` where the first matched object stood, between the objects the step did
 /// not see.
-fn merge(kept: Vec<(usize, Value)>, produced: Vec<Value>, insert_at: usize) -> Vec<Value> {
+fn merge(kept: Vec<Positioned>, produced: Vec<Value>, insert_at: usize) -> Vec<Value> {
     let split = kept.partition_point(|(position, _)| *position < insert_at);
     let mut kept = kept.into_iter().map(|(_, object)| object);
     let mut objects: Vec<Value> = kept.by_ref().take(split).collect();

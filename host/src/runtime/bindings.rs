@@ -4,7 +4,7 @@
 //! which calls it in the host's types whichever version it was built for.
 //!
 //! Releasing a new contract version: add `wit/<new>/`, a `v<new>` module here with its
-//! bindgen and conversions (`shared_conversions!` covers the types that did not change), a
+//! bindgen and conversions (`shared_conversions!`, extended for what changed), a
 //! [`Bound`] variant, and its entry last in [`CONTRACTS`]; `contract.rs` reads the versions
 //! from the WIT texts (the `package` line is the one source of a version number).
 
@@ -106,11 +106,11 @@ fn convert_all<T: Into<U>, U>(items: Vec<T>) -> Vec<U> {
     items.into_iter().map(Into::into).collect()
 }
 
-/// The conversions of the types every bound version shares with the model unchanged, and
-/// the sandbox's side of the version's `host` interface. Expanded inside each version's
-/// module, next to its generated types.
+/// The conversions of the version's types to and from the model, and the sandbox's side of
+/// its `host` interface. Expanded inside each version's module, next to its generated
+/// types; `$code` reads a diagnostic's code (0.2.0 on) or says there is none.
 macro_rules! shared_conversions {
-    () => {
+    ($code:expr) => {
         use super::super::model;
         use super::super::sandbox::Sandbox;
         use super::convert_all;
@@ -228,6 +228,19 @@ macro_rules! shared_conversions {
             }
         }
 
+        impl From<Diagnostic> for model::Diagnostic {
+            fn from(diagnostic: Diagnostic) -> Self {
+                let code: fn(&Diagnostic) -> Option<String> = $code;
+                Self {
+                    code: code(&diagnostic),
+                    severity: diagnostic.severity.into(),
+                    message: diagnostic.message,
+                    object: diagnostic.object.map(Into::into),
+                    field: diagnostic.field,
+                }
+            }
+        }
+
         impl From<Output> for model::Output {
             fn from(output: Output) -> Self {
                 Self {
@@ -264,20 +277,8 @@ pub(super) mod v0_1_0 {
 
     pub(crate) const WIT: &str = include_str!("../../../wit/0.1.0/transformer.wit");
 
-    shared_conversions!();
-
-    /// 0.1.0 has no diagnostic codes.
-    impl From<Diagnostic> for model::Diagnostic {
-        fn from(diagnostic: Diagnostic) -> Self {
-            Self {
-                severity: diagnostic.severity.into(),
-                message: diagnostic.message,
-                object: diagnostic.object.map(Into::into),
-                field: diagnostic.field,
-                code: None,
-            }
-        }
-    }
+    // 0.1.0 has no diagnostic codes.
+    shared_conversions!(|_| None);
 }
 
 pub(super) mod v0_2_0 {
@@ -285,17 +286,5 @@ pub(super) mod v0_2_0 {
 
     pub(crate) const WIT: &str = include_str!("../../../wit/0.2.0/transformer.wit");
 
-    shared_conversions!();
-
-    impl From<Diagnostic> for model::Diagnostic {
-        fn from(diagnostic: Diagnostic) -> Self {
-            Self {
-                severity: diagnostic.severity.into(),
-                message: diagnostic.message,
-                object: diagnostic.object.map(Into::into),
-                field: diagnostic.field,
-                code: diagnostic.code,
-            }
-        }
-    }
+    shared_conversions!(|diagnostic| diagnostic.code.clone());
 }

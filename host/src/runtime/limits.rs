@@ -17,15 +17,24 @@ pub struct Limits {
     pub output_bytes: usize,
 }
 
+impl Limits {
+    /// The defaults, the one place they are written (the CLI's flags default to them).
+    pub const DEFAULT: Limits = Limits {
+        deadline: Duration::from_secs(10),
+        memory_bytes: 512 << 20,
+        output_bytes: 64 << 20,
+    };
+}
+
 impl Default for Limits {
     fn default() -> Self {
-        Self {
-            deadline: Duration::from_secs(10),
-            memory_bytes: 512 << 20,
-            output_bytes: 64 << 20,
-        }
+        Self::DEFAULT
     }
 }
+
+/// The default time a whole render may take: a little under Argo CD's 60 s plugin
+/// deadline, so a slow render fails with a message instead of being killed.
+pub const DEFAULT_RENDER_BUDGET: Duration = Duration::from_secs(55);
 
 /// The bounds of a whole render, across all its steps and module calls: a deadline (the
 /// time left of Argo CD's), and a flag the daemon raises when the client went away.
@@ -118,9 +127,9 @@ impl RenderBudget {
     }
 
     /// `Err` when the render must stop (between steps).
-    pub fn check(&self) -> anyhow::Result<()> {
+    pub fn check(&self) -> Result<(), Stop> {
         match self.stop() {
-            Some(stop) => Err(stop.into()),
+            Some(stop) => Err(stop),
             None => Ok(()),
         }
     }

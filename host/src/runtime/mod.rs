@@ -4,6 +4,7 @@
 mod bindings;
 mod cache;
 mod contract;
+mod error;
 mod limits;
 mod model;
 mod observer;
@@ -15,12 +16,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, Result, anyhow};
+use anyhow::anyhow;
 use sha2::{Digest as _, Sha256};
 use wasmtime::component::Linker;
 use wasmtime::{Config, Engine, Store, Trap, UpdateDeadline, WasmBacktrace};
+use wasmtime_wasi::I32Exit;
 
-pub use limits::{Limits, RenderBudget, Stop};
+pub use error::{RuntimeError, StderrTail};
+pub use limits::{DEFAULT_RENDER_BUDGET, Limits, RenderBudget, Stop};
 pub use model::{
     AppInfo, Context, Diagnostic, ModuleInfo, ObjectRef, Output, Parameter, ParameterAnnouncement,
     ParameterKind, ParameterValue, Severity,
@@ -31,6 +34,7 @@ use crate::text::escape_control;
 
 use bindings::Bound;
 use cache::{ModuleCache, Origin};
+use error::MemoryCapExceeded;
 use sandbox::Sandbox;
 
 /// How often the epoch advances.
@@ -74,7 +78,7 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
 
 impl Runtime {
     /// A runtime whose compiled modules are cached under `cache_dir` (no caching if `None`).
-    pub fn new(limits: Limits, cache_dir: Option<&Path>) -> Result<Self> {
+    pub fn new(limits: Limits, cache_dir: Option<&Path>) -> anyhow::Result<Self> {
         let engine = Engine::new(&engine_config()?).map_err(|e| anyhow!("{e}"))?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
@@ -116,14 +120,22 @@ impl Runtime {
     /// `digest` is the hex sha256 of `wasm`: the caller has it already (a pin check, or
     /// the build script for built-in modules), and hashing a large module costs
     /// milliseconds on every kustomization level.
-    pub(crate) fn load(&self, digest: &str, wasm: &[u8]) -> Result<Arc<LoadedModule>> {
+    pub(crate) fn load(
+        &self,
+        digest: &str,
+        wasm: &[u8],
+    ) -> Result<Arc<LoadedModule>, RuntimeError> {
         if let Some(module) = self.loaded.lock().expect("module map poisoned").get(digest) {
             self.notify(|o| o.module_loaded(ModuleSource::Memory));
             return Ok(module.clone());
         }
-        let contract = contract::check(wasm)?;
+        let contract =
+            contract::check(wasm).map_err(|error| RuntimeError::Contract(format!("{error:#}")))?;
         let started = Instant::now();
-        let (component, origin) = self.cache.load(&self.engine, digest, wasm)?;
+        let (component, origin) = self
+            .cache
+            .load(&self.engine, digest, wasm)
+            .map_err(|error| RuntimeError::Compile(format!("{error:#}")))?;
         let (source, verb) = match origin {
             Origin::Compiled => (ModuleSource::Compiled, "compiled"),
             Origin::Cached => (ModuleSource::DiskCache, "loaded from the cache"),
@@ -134,15 +146,16 @@ impl Runtime {
         };
         tracing::info!(module = %digest, "module {verb} in {:.2?}", started.elapsed());
         self.notify(|o| o.module_loaded(source));
-        let pre = self
-            .linker
-            .instantiate_pre(&component)
-            .map_err(anyhow::Error::from)
-            .context("the module needs imports this host does not provide")?;
-        let bound = contract
-            .bind(pre)
-            .map_err(anyhow::Error::from)
-            .context("the module does not export the transformer world of its contract")?;
+        let pre = self.linker.instantiate_pre(&component).map_err(|error| {
+            RuntimeError::Link(format!(
+                "the module needs imports this host does not provide: {error:#}"
+            ))
+        })?;
+        let bound = contract.bind(pre).map_err(|error| {
+            RuntimeError::Link(format!(
+                "the module does not export the transformer world of its contract: {error:#}"
+            ))
+        })?;
         let mut module = LoadedModule {
             info: ModuleInfo::default(),
             bound,
@@ -166,7 +179,7 @@ impl Runtime {
         label: &str,
         config: &str,
         budget: &RenderBudget,
-    ) -> Result<Vec<Diagnostic>> {
+    ) -> Result<Vec<Diagnostic>, RuntimeError> {
         self.call(module, label, budget, |bound, store| {
             bound.validate_config(store, config)
         })
@@ -180,7 +193,7 @@ impl Runtime {
         ctx: &Context,
         resources: &[String],
         budget: &RenderBudget,
-    ) -> Result<Result<Output, Vec<Diagnostic>>> {
+    ) -> Result<Result<Output, Vec<Diagnostic>>, RuntimeError> {
         let started = Instant::now();
         let result = self.call(module, label, budget, |bound, store| {
             bound.transform(store, ctx, resources)
@@ -190,7 +203,7 @@ impl Runtime {
         if let Ok(output) = &result {
             let size: usize = output.resources.iter().map(String::len).sum();
             if size > self.limits.output_bytes {
-                anyhow::bail!("{}", self.output_cap_exceeded());
+                return Err(self.output_cap_exceeded(StderrTail::default()));
             }
         }
         Ok(result)
@@ -205,7 +218,7 @@ impl Runtime {
         label: &str,
         budget: &RenderBudget,
         run: impl FnOnce(&Bound, &mut Store<Sandbox>) -> wasmtime::Result<R>,
-    ) -> Result<R> {
+    ) -> Result<R, RuntimeError> {
         budget.check()?;
         let sandbox = Sandbox::new(&self.limits, label.to_owned());
         let stderr = sandbox.stderr();
@@ -217,42 +230,54 @@ impl Runtime {
         run(&module.bound, &mut store).map_err(|error| self.explain_failure(error, &stderr))
     }
 
-    /// Turns a trap into a message that says what happened and which knob governs it.
-    fn explain_failure(&self, error: wasmtime::Error, stderr: &sandbox::Stderr) -> anyhow::Error {
+    /// Tells what stopped a call, by the type of wasmtime's error.
+    fn explain_failure(&self, error: wasmtime::Error, stderr: &sandbox::Stderr) -> RuntimeError {
         if let Some(stop) = error.downcast_ref::<Stop>() {
             // Stopped from outside: its stderr says nothing about why.
-            return anyhow::Error::new(*stop);
+            return RuntimeError::Stopped(*stop);
         }
         // The whole error, wasm backtrace included, for whoever debugs the module.
         tracing::debug!(
             "the module trapped: {}",
             escape_control(&format!("{error:?}"))
         );
-        let causes: Vec<String> = error.chain().map(|cause| cause.to_string()).collect();
-        let what = if causes
-            .iter()
-            .any(|c| c.contains("fuel allocated for hostcalls"))
-        {
-            self.output_cap_exceeded()
-        } else if is_stack_overflow(&error) {
-            "the module overflowed its stack (recursion too deep?) and was stopped".to_owned()
-        } else {
-            format!("the module failed: {}", root_cause(&causes))
-        };
-        match stderr.tail() {
-            Some(output) => anyhow!("{what}; it wrote to stderr: {output}"),
-            None => anyhow!("{what}"),
+        let stderr = StderrTail(stderr.tail());
+        if let Some(cap) = cause::<MemoryCapExceeded>(&error) {
+            return RuntimeError::MemoryCap {
+                asked_mib: cap.asked_bytes >> 20,
+                cap_mib: cap.cap_bytes >> 20,
+                stderr,
+            };
         }
+        if is_stack_overflow(&error) {
+            return RuntimeError::StackOverflow { stderr };
+        }
+        if let Some(exit) = cause::<I32Exit>(&error) {
+            let message = format!("it exited with status {}", exit.0);
+            return RuntimeError::Trap { message, stderr };
+        }
+        if cause::<Trap>(&error).is_some() {
+            let message = error.root_cause().to_string();
+            return RuntimeError::Trap { message, stderr };
+        }
+        // Neither a trap nor a stop: wasmtime refused to take the module's results. Running
+        // out of hostcall fuel (set from the output cap) is the one way a well-formed
+        // module gets here; wasmtime's error type for it is private, so it is recognised
+        // as what remains, and its message is logged above.
+        self.output_cap_exceeded(stderr)
     }
 
-    fn output_cap_exceeded(&self) -> String {
-        format!(
-            "the module returned more than the output cap of {} MiB (raise it with \
-             --module-output-mib or ARGOCD_WASM_PLUGIN_MODULE_OUTPUT_MIB; Argo CD refuses \
-             manifests above its gRPC cap, 100 MiB by default)",
-            self.limits.output_bytes >> 20
-        )
+    fn output_cap_exceeded(&self, stderr: StderrTail) -> RuntimeError {
+        RuntimeError::OutputCap {
+            cap_mib: self.limits.output_bytes >> 20,
+            stderr,
+        }
     }
+}
+
+/// The first cause of type `T` in a wasmtime error's chain.
+fn cause<T: std::error::Error + 'static>(error: &wasmtime::Error) -> Option<&T> {
+    error.chain().find_map(|cause| cause.downcast_ref::<T>())
 }
 
 /// The epoch callback of one call: stops it when the render must stop or the call ran past
@@ -302,18 +327,7 @@ fn is_deep_recursion(functions: impl Iterator<Item = u32>) -> bool {
     functions.take_while(|&f| f == innermost).count() >= RECURSION_FRAMES
 }
 
-/// The innermost message of a wasmtime error: the limiter's message or the trap's kind,
-/// without wasmtime's backtrace.
-fn root_cause(causes: &[String]) -> String {
-    causes
-        .iter()
-        .find(|cause| cause.starts_with("memory cap exceeded"))
-        .or(causes.last())
-        .cloned()
-        .unwrap_or_default()
-}
-
-fn engine_config() -> Result<Config> {
+fn engine_config() -> anyhow::Result<Config> {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.epoch_interruption(true);

@@ -14,6 +14,7 @@ use wasmtime_wasi::clocks::{HostMonotonicClock, HostWallClock};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
+use super::error::MemoryCapExceeded;
 use super::limits::Limits;
 use super::model::LogLevel;
 use crate::text::{escape_control, quote};
@@ -89,8 +90,8 @@ fn deny_all_wasi(stderr: &Stderr) -> WasiCtx {
         .allow_ip_name_lookup(false)
         .wall_clock(FrozenClock)
         .monotonic_clock(FrozenClock)
-        .secure_random(SplitMix64(0x5EED_0F_A11_5EED))
-        .insecure_random(SplitMix64(0x1D_EA_5EED))
+        .secure_random(SplitMix64(0x0005_EED0_FA11_5EED))
+        .insecure_random(SplitMix64(0x1DEA_5EED))
         .insecure_random_seed(0)
         .build()
 }
@@ -114,11 +115,10 @@ impl ResourceLimiter for Sandbox {
         if desired > self.memory_cap {
             // An error (not `Ok(false)`) traps at once with a message that says why, instead
             // of letting the module see a failed allocation and abort obscurely.
-            return Err(wasmtime::format_err!(
-                "memory cap exceeded: the module asked for {} MiB, the cap is {} MiB",
-                desired >> 20,
-                self.memory_cap >> 20
-            ));
+            return Err(wasmtime::Error::new(MemoryCapExceeded {
+                asked_bytes: desired,
+                cap_bytes: self.memory_cap,
+            }));
         }
         Ok(true)
     }

@@ -30,8 +30,11 @@ struct Source {
 /// Why a request failed, as the `reason` label says it.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Failure {
-    /// The render failed: a module error, a bad pipeline, missing files.
-    Render,
+    /// The render failed, of this kind ([`crate::pipeline::RenderError::kind`]): a module's
+    /// findings, a trap, a deadline, a cap, a bad pipeline, missing files, ...
+    Render(&'static str),
+    /// No slot came free within the render's budget.
+    Busy,
     /// The request itself was malformed.
     BadRequest,
     /// The render panicked (a bug in the host).
@@ -43,7 +46,8 @@ pub(super) enum Failure {
 impl Failure {
     fn as_str(self) -> &'static str {
         match self {
-            Failure::Render => "render",
+            Failure::Render(kind) => kind,
+            Failure::Busy => "busy",
             Failure::BadRequest => "bad-request",
             Failure::Internal => "internal",
             Failure::Cancelled => "cancelled",
@@ -153,13 +157,16 @@ mod tests {
     fn exposes_every_family() {
         let metrics = Metrics::new();
         metrics.request_done(Duration::from_millis(3), None);
-        metrics.request_done(Duration::from_millis(5), Some(Failure::Render));
+        metrics.request_done(
+            Duration::from_millis(5),
+            Some(Failure::Render("memory-cap")),
+        );
         metrics.module_loaded(ModuleSource::Memory);
         metrics.module_called("image-tags", Duration::from_micros(300));
         let text = metrics.encode();
         for expected in [
             "argocd_wasm_plugin_requests_total 2",
-            "argocd_wasm_plugin_failures_total{reason=\"render\"} 1",
+            "argocd_wasm_plugin_failures_total{reason=\"memory-cap\"} 1",
             "argocd_wasm_plugin_request_duration_seconds_count 2",
             "argocd_wasm_plugin_module_duration_seconds_count{module=\"image-tags\"} 1",
             "argocd_wasm_plugin_module_loads_total{source=\"memory\"} 1",

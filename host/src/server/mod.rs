@@ -31,8 +31,9 @@ use axum::routing::{get, post};
 
 use crate::builtins;
 use crate::invocation::Invocation;
+use crate::parameters;
+use crate::pipeline::{self, RenderError};
 use crate::runtime::{RenderBudget, Runtime};
-use crate::{parameters, pipeline};
 use metrics::{Failure, Metrics};
 use protocol::{GENERATE_PATH, GenerateRequest, PARAMETERS_PATH, ParametersRequest, READY_PATH};
 use scheduler::Scheduler;
@@ -69,49 +70,58 @@ pub fn run(runtime: Runtime, options: ServeOptions) -> Result<()> {
 }
 
 async fn serve(runtime: Runtime, options: ServeOptions) -> Result<()> {
-    let metrics = Arc::new(Metrics::new());
-    let concurrency = options
-        .concurrency
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
-        .max(1);
-    let per_app = options.per_app.unwrap_or(concurrency / 2).max(1);
-    let daemon = Arc::new(Daemon {
-        runtime: Arc::new(runtime.observed_by(metrics.clone())),
-        metrics,
-        scheduler: Scheduler::new(concurrency, per_app),
-        render_budget: options.render_budget,
-        ready: AtomicBool::new(false),
-    });
+    let daemon = Daemon::new(runtime, &options);
     tokio::task::spawn_blocking({
         let daemon = daemon.clone();
         move || daemon.warm_up()
     });
-    let probes = Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route(READY_PATH, get(ready))
-        .route("/metrics", get(metrics_text));
     if let Some(address) = options.tcp {
         let listener = tokio::net::TcpListener::bind(address)
             .await
             .with_context(|| format!("cannot listen on {address}"))?;
-        let probes = probes.clone().with_state(daemon.clone());
+        let probes = probes().with_state(daemon.clone());
         tokio::spawn(async move {
             axum::serve(listener, probes)
                 .with_graceful_shutdown(shutdown())
                 .await
         });
     }
-    let renders = probes
-        .route(GENERATE_PATH, post(generate))
-        .route(PARAMETERS_PATH, post(announce))
-        .with_state(daemon);
+    let renders = renders().with_state(daemon.clone());
     let (listener, socket) = SocketFile::bind(&options.socket)?;
+    let (concurrency, per_app) = slots(&options);
     tracing::info!(socket = %options.socket.display(), concurrency, per_app, "serving");
     axum::serve(listener, renders)
         .with_graceful_shutdown(shutdown())
         .await?;
     socket.remove();
     Ok(())
+}
+
+/// Renders at once, and renders of one app at once.
+fn slots(options: &ServeOptions) -> (usize, usize) {
+    let concurrency = options
+        .concurrency
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .max(1);
+    (
+        concurrency,
+        options.per_app.unwrap_or(concurrency / 2).max(1),
+    )
+}
+
+/// What the optional TCP listener serves: health, readiness and metrics.
+fn probes() -> Router<Arc<Daemon>> {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route(READY_PATH, get(ready))
+        .route("/metrics", get(metrics_text))
+}
+
+/// What the unix socket serves: the probes, renders and parameter announcements.
+fn renders() -> Router<Arc<Daemon>> {
+    probes()
+        .route(GENERATE_PATH, post(generate))
+        .route(PARAMETERS_PATH, post(announce))
 }
 
 /// The daemon's unix socket file, identified by its inode so that only this very file is
@@ -184,6 +194,18 @@ async fn shutdown() {
 }
 
 impl Daemon {
+    fn new(runtime: Runtime, options: &ServeOptions) -> Arc<Self> {
+        let metrics = Arc::new(Metrics::new());
+        let (concurrency, per_app) = slots(options);
+        Arc::new(Daemon {
+            runtime: Arc::new(runtime.observed_by(metrics.clone())),
+            metrics,
+            scheduler: Scheduler::new(concurrency, per_app),
+            render_budget: options.render_budget,
+            ready: AtomicBool::new(false),
+        })
+    }
+
     /// Compiles (or loads from the cache) every built-in module before saying ready, so the
     /// first request is as fast as the rest.
     fn warm_up(&self) {
@@ -195,8 +217,13 @@ impl Daemon {
         self.ready.store(true, Ordering::Release);
     }
 
-    fn render(&self, request: GenerateRequest, budget: RenderBudget) -> Result<String> {
-        let mut invocation = Invocation::from_argocd_env(request.env)?;
+    fn render(
+        &self,
+        request: GenerateRequest,
+        budget: RenderBudget,
+    ) -> Result<String, RenderError> {
+        let mut invocation =
+            Invocation::from_argocd_env(request.env).map_err(RenderError::Pipeline)?;
         invocation.budget = budget;
         pipeline::render_stream(&self.runtime, &request.dir, &invocation, request.format)
     }
@@ -271,7 +298,7 @@ async fn generate(State(daemon): State<Arc<Daemon>>, body: Bytes) -> Response {
              see its argocd_wasm_plugin_request_duration_seconds metric"
         );
         let response = (StatusCode::UNPROCESSABLE_ENTITY, message).into_response();
-        return in_flight.answer(Some(Failure::Render), response);
+        return in_flight.answer(Some(Failure::Busy), response);
     };
     let rendering = daemon.clone();
     let outcome = tokio::task::spawn_blocking(move || {
@@ -282,8 +309,8 @@ async fn generate(State(daemon): State<Arc<Daemon>>, body: Bytes) -> Response {
     let (failure, response) = match outcome {
         Ok(Ok(stream)) => (None, (StatusCode::OK, stream).into_response()),
         Ok(Err(error)) => (
-            Some(Failure::Render),
-            (StatusCode::UNPROCESSABLE_ENTITY, format!("{error:#}")).into_response(),
+            Some(Failure::Render(error.kind())),
+            (StatusCode::UNPROCESSABLE_ENTITY, report(error)).into_response(),
         ),
         Err(panic) => (
             Some(Failure::Internal),
@@ -326,12 +353,17 @@ async fn announce(State(daemon): State<Arc<Daemon>>, body: Bytes) -> Response {
     .await;
     match outcome {
         Ok(Ok(json)) => (StatusCode::OK, json).into_response(),
-        Ok(Err(error)) => (StatusCode::UNPROCESSABLE_ENTITY, format!("{error:#}")).into_response(),
+        Ok(Err(error)) => (StatusCode::UNPROCESSABLE_ENTITY, report(error)).into_response(),
         Err(panic) => {
             let message = format!("the announcement panicked: {panic}");
             (StatusCode::INTERNAL_SERVER_ERROR, message).into_response()
         }
     }
+}
+
+/// An error with its causes, as `generate` prints it: `step `x` (m): cause: cause`.
+fn report(error: impl Into<anyhow::Error>) -> String {
+    format!("{:#}", error.into())
 }
 
 async fn ready(State(daemon): State<Arc<Daemon>>) -> impl IntoResponse {
@@ -360,4 +392,165 @@ pub fn precompile_builtins(runtime: &Runtime) -> Result<()> {
             .with_context(|| format!("builtin:{}", builtin.name))?;
     }
     Ok(())
+}
+
+/// The router in process: requests go through axum's routing and handlers, no socket.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::Request;
+    use http_body_util::BodyExt as _;
+    use tower::ServiceExt as _;
+
+    use crate::manifests::Format;
+    use crate::runtime::Limits;
+
+    fn daemon() -> Arc<Daemon> {
+        daemon_with(Limits::default())
+    }
+
+    fn daemon_with(limits: Limits) -> Arc<Daemon> {
+        let options = ServeOptions {
+            socket: PathBuf::new(),
+            tcp: None,
+            concurrency: Some(2),
+            per_app: None,
+            render_budget: Duration::from_secs(30),
+        };
+        Daemon::new(Runtime::new(limits, None).unwrap(), &options)
+    }
+
+    /// A repository whose app runs the test module `crate_name` (built by build.rs).
+    fn running(crate_name: &str) -> tempfile::TempDir {
+        let file = format!("{}.wasm", crate_name.replace('-', "_"));
+        let pipeline = format!("steps:\n  - module: {file}\n");
+        let repo = repository(Some(&pipeline));
+        let built = Path::new(env!("GUEST_WASM_DIR")).join(&file);
+        std::fs::copy(built, repo.path().join("app").join(&file)).unwrap();
+        repo
+    }
+
+    /// A repository holding `app/` with a ConfigMap and, if given, a pipeline file.
+    fn repository(pipeline: Option<&str>) -> tempfile::TempDir {
+        let repo = tempfile::tempdir().unwrap();
+        let app = repo.path().join("app");
+        std::fs::create_dir_all(repo.path().join(".git")).unwrap();
+        std::fs::create_dir_all(&app).unwrap();
+        let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n";
+        std::fs::write(app.join("cm.yaml"), cm).unwrap();
+        if let Some(pipeline) = pipeline {
+            std::fs::write(app.join("wasm-pipeline.yaml"), pipeline).unwrap();
+        }
+        repo
+    }
+
+    fn generate_request(repo: &tempfile::TempDir) -> String {
+        let request = GenerateRequest {
+            dir: repo.path().join("app"),
+            env: BTreeMap::new(),
+            format: Format::Json,
+            budget_ms: None,
+        };
+        serde_json::to_string(&request).unwrap()
+    }
+
+    async fn send(daemon: &Arc<Daemon>, request: Request<Body>) -> (StatusCode, String) {
+        let response = renders()
+            .with_state(daemon.clone())
+            .oneshot(request)
+            .await
+            .unwrap();
+        let status = response.status();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    async fn post(daemon: &Arc<Daemon>, path: &str, body: String) -> (StatusCode, String) {
+        send(daemon, Request::post(path).body(Body::from(body)).unwrap()).await
+    }
+
+    async fn get(daemon: &Arc<Daemon>, path: &str) -> (StatusCode, String) {
+        send(daemon, Request::get(path).body(Body::empty()).unwrap()).await
+    }
+
+    #[tokio::test]
+    async fn generate_renders_and_counts_failures_by_kind() {
+        let daemon = daemon();
+        let plain = repository(None);
+        let (status, body) = post(&daemon, GENERATE_PATH, generate_request(&plain)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body.contains(r#""name":"settings""#), "{body}");
+
+        let unknown = repository(Some("steps:\n  - module: builtin:nope\n"));
+        let (status, body) = post(&daemon, GENERATE_PATH, generate_request(&unknown)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            body.starts_with("step 1 (builtin:nope): there is no built-in module `nope`"),
+            "{body}"
+        );
+
+        let empty = repository(Some("source: nowhere\n"));
+        let (status, _) = post(&daemon, GENERATE_PATH, generate_request(&empty)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+        let (status, _) = post(&daemon, GENERATE_PATH, "{".into()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+
+        let (_, metrics) = get(&daemon, "/metrics").await;
+        for reason in ["module", "io", "bad-request"] {
+            let line = format!("argocd_wasm_plugin_failures_total{{reason=\"{reason}\"}} 1");
+            assert!(metrics.contains(&line), "no {line} in\n{metrics}");
+        }
+        assert!(
+            metrics.contains("argocd_wasm_plugin_requests_total 4"),
+            "{metrics}"
+        );
+    }
+
+    /// The runtime's failures reach the metrics as their kind, from the error's type.
+    #[tokio::test]
+    async fn a_module_stopped_by_a_limit_is_counted_by_that_limit() {
+        let daemon = daemon_with(Limits {
+            deadline: Duration::from_millis(200),
+            memory_bytes: 64 << 20,
+            ..Limits::DEFAULT
+        });
+        for (module, message) in [
+            ("alloc-bomb", "memory cap exceeded"),
+            ("spin", "ran past its CPU deadline of 200ms"),
+        ] {
+            let repo = running(module);
+            let (status, body) = post(&daemon, GENERATE_PATH, generate_request(&repo)).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+            assert!(body.contains(message), "{body}");
+        }
+        let (_, metrics) = get(&daemon, "/metrics").await;
+        for reason in ["memory-cap", "deadline"] {
+            let line = format!("argocd_wasm_plugin_failures_total{{reason=\"{reason}\"}} 1");
+            assert!(metrics.contains(&line), "no {line} in\n{metrics}");
+        }
+    }
+
+    #[tokio::test]
+    async fn parameters_and_probes_answer_in_process() {
+        let daemon = daemon();
+        let repo = repository(None);
+        let request = ParametersRequest {
+            dir: repo.path().join("app"),
+            env: BTreeMap::new(),
+        };
+        let body = serde_json::to_string(&request).unwrap();
+        assert_eq!(
+            post(&daemon, PARAMETERS_PATH, body).await,
+            (StatusCode::OK, "[]\n".to_owned())
+        );
+        assert_eq!(get(&daemon, "/healthz").await.0, StatusCode::OK);
+        assert_eq!(
+            get(&daemon, READY_PATH).await.0,
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        daemon.ready.store(true, Ordering::Release);
+        assert_eq!(get(&daemon, READY_PATH).await.0, StatusCode::OK);
+    }
 }
