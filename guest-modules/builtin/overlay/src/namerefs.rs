@@ -6,7 +6,7 @@
 //! referrer's namespace (or cluster-scoped, or a ServiceAccount a RoleBinding names), and a
 //! `roleRef` must agree on kind and group.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use argocd_wasm_sdk::Diagnostic;
 
@@ -145,6 +145,8 @@ impl Referrer {
 struct Candidates {
     all: Vec<Candidate>,
     by_previous_name: HashMap<String, Vec<usize>>,
+    /// The namespaces the candidates were originally in.
+    original_namespaces: HashSet<String>,
 }
 
 impl Candidates {
@@ -163,9 +165,11 @@ impl Candidates {
                 }
             }
         }
+        let original_namespaces = all.iter().map(|c| c.original_namespace.clone()).collect();
         Self {
             all,
             by_previous_name,
+            original_namespaces,
         }
     }
 
@@ -219,8 +223,7 @@ impl Candidates {
         let Some(namespace) = namespace else {
             return true;
         };
-        let any_original = self.all.iter().any(|c| c.original_namespace == namespace);
-        match any_original {
+        match self.original_namespaces.contains(namespace) {
             true => candidate.original_namespace == namespace,
             false => candidate.effective_namespace == namespace,
         }

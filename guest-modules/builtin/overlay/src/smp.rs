@@ -365,10 +365,12 @@ fn find_item<'v>(
 /// kyaml's `ElementSetter`: drops null and empty-map items, then replaces the items whose
 /// first `values.len()` key fields match (an empty value matches any) with `element`, or
 /// removes them when there is no element; appends the element when nothing matched.
-fn set_element(items: &mut Vec<Value>, element: Option<&Value>, keys: &[&str], values: &[String]) {
+/// The element is moved into its last place and copied only into earlier ones.
+fn set_element(items: &mut Vec<Value>, element: Option<Value>, keys: &[&str], values: &[String]) {
     let mapping_setter = keys.first().is_some_and(|k| !k.is_empty())
         && values.first().is_some_and(|v| !v.is_empty());
-    let mut found_any = false;
+    // Where the element goes: the places of the matching items, in `kept`.
+    let mut places = Vec::new();
     let mut kept = Vec::with_capacity(items.len() + 1);
     for item in items.drain(..) {
         if item.is_null() || item.as_object().is_some_and(Map::is_empty) {
@@ -392,13 +394,21 @@ fn set_element(items: &mut Vec<Value>, element: Option<&Value>, keys: &[&str], v
             }
             continue;
         }
-        found_any = true;
-        if let Some(element) = element {
-            kept.push(element.clone());
+        places.push(kept.len());
+        if element.is_some() {
+            kept.push(Value::Null);
         }
     }
-    if let Some(element) = element.filter(|_| !found_any) {
-        kept.push(element.clone());
+    if let Some(element) = element {
+        match places.split_last() {
+            None => kept.push(element),
+            Some((&last, earlier)) => {
+                for &place in earlier {
+                    kept[place] = element.clone();
+                }
+                kept[last] = element;
+            }
+        }
     }
     *items = kept;
 }
@@ -453,7 +463,7 @@ fn merge_keyed<'p>(
         }
         match merged {
             Some(merged) if !merged.as_object().is_some_and(Map::is_empty) => {
-                set_element(&mut added, Some(&merged), &valid_keys, &valid_values)
+                set_element(&mut added, Some(merged), &valid_keys, &valid_values)
             }
             _ => set_element(&mut dest, None, &valid_keys, &valid_values),
         }
@@ -474,7 +484,7 @@ fn merge_keyed<'p>(
         if final_keys.len() > 1 {
             set_element(&mut added, None, &final_keys, &values);
         }
-        set_element(&mut added, Some(&item), &final_keys, &values);
+        set_element(&mut added, Some(item), &final_keys, &values);
     }
     Ok(added)
 }
