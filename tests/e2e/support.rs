@@ -11,9 +11,10 @@ pub fn binary() -> Command {
     command
 }
 
-/// One module cache for the whole test run, so each module compiles once.
+/// One module cache for the whole test run, so each module compiles once. It lives in
+/// cargo's scratch directory for integration tests (under target/), not in /tmp.
 pub fn test_cache_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
         "argocd-wasm-plugin-e2e-cache-{}",
         std::process::id()
     ));

@@ -4,8 +4,6 @@
 //! also carries what its bases and components merged (kustomize merges accumulators), so
 //! every transform of a level and of the levels above it uses the result.
 
-use std::sync::OnceLock;
-
 use argocd_wasm_sdk::Diagnostic;
 
 use crate::Result;
@@ -14,6 +12,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::fieldspec::{FieldSpec, gvk_selects};
+use crate::kinds::Gvk;
 
 /// One `nameReference` entry: objects of this kind are named by the referrers' fields.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -73,14 +72,30 @@ pub struct Config {
     pub replicas: Vec<FieldSpec>,
 }
 
-/// kustomize's defaults, in the format `default_field_specs.txt` describes.
-const DEFAULT_FIELD_SPECS: &str = include_str!("default_field_specs.txt");
+// kustomize's defaults (`default_field_specs.txt` describes the format): DEFAULT_SECTIONS
+// and DEFAULT_NAME_REFERENCES, written by build.rs.
+include!(concat!(env!("OUT_DIR"), "/default_field_specs.rs"));
 
 impl Default for Config {
     /// kustomize v5.5's default field specs.
     fn default() -> Self {
-        static DEFAULTS: OnceLock<Config> = OnceLock::new();
-        DEFAULTS.get_or_init(parse_defaults).clone()
+        let mut config = Config::empty();
+        for (section, specs) in DEFAULT_SECTIONS {
+            config
+                .section_mut(section)
+                .unwrap_or_else(|| panic!("unknown section in the default field specs: {section}"))
+                .extend_from_slice(specs);
+        }
+        config.name_reference = DEFAULT_NAME_REFERENCES
+            .iter()
+            .map(|(target, referrers)| NameBackReference {
+                group: target.group.to_owned(),
+                version: target.version.to_owned(),
+                kind: target.kind.to_owned(),
+                referrers: referrers.to_vec(),
+            })
+            .collect();
+        config
     }
 }
 
@@ -266,65 +281,6 @@ fn crd_specs(
         path.pop();
     }
     Ok(())
-}
-
-fn parse_defaults() -> Config {
-    let mut config = Config::empty();
-    for line in DEFAULT_FIELD_SPECS.lines() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let words: Vec<&str> = line.split_whitespace().collect();
-        match words.as_slice() {
-            ["nameReference", target, referrer, path] => {
-                let (group, version, kind) = split_gvk(target);
-                let spec = default_spec(referrer, path, false);
-                let same_target = |e: &&mut NameBackReference| {
-                    (e.group.as_str(), e.version.as_str(), e.kind.as_str())
-                        == (group, version, kind)
-                };
-                match config.name_reference.iter_mut().find(same_target) {
-                    Some(entry) => entry.referrers.push(spec),
-                    None => config.name_reference.push(NameBackReference {
-                        group: group.to_owned(),
-                        version: version.to_owned(),
-                        kind: kind.to_owned(),
-                        referrers: vec![spec],
-                    }),
-                }
-            }
-            [section, gvk, path, rest @ ..] => {
-                let spec = default_spec(gvk, path, rest == ["create"]);
-                config
-                    .section_mut(section)
-                    .unwrap_or_else(|| panic!("unknown section in default field specs: {line}"))
-                    .push(spec);
-            }
-            _ => panic!("malformed default field spec: {line}"),
-        }
-    }
-    config
-}
-
-fn split_gvk(gvk: &str) -> (&str, &str, &str) {
-    let mut parts = gvk.splitn(3, '/');
-    let mut next = || parts.next().unwrap_or("");
-    (next(), next(), next())
-}
-
-/// A default spec borrows its text from the embedded table: every kustomization level
-/// starts from a copy of the defaults, and copying hundreds of specs' strings showed in the
-/// profile of small apps.
-fn default_spec(gvk: &'static str, path: &'static str, create: bool) -> FieldSpec {
-    let (group, version, kind) = split_gvk(gvk);
-    FieldSpec {
-        group: group.into(),
-        version: version.into(),
-        kind: kind.into(),
-        path: path.into(),
-        create,
-    }
 }
 
 impl Config {
