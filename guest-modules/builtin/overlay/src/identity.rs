@@ -12,7 +12,7 @@ use crate::Result;
 use serde_json::Value;
 
 use crate::config::Replica;
-use crate::fieldspec::{FieldSpec, ObjectType};
+use crate::fieldspec::{FieldSpec, ObjectType, segments, visit_map};
 use crate::kinds::Gvk;
 use crate::resource::Resource;
 
@@ -69,6 +69,13 @@ pub fn set_namespace(resources: &mut [Resource], settings: &Namespace) -> Result
     if settings.namespace.is_empty() {
         return Ok(());
     }
+    // Split the paths once, not once per object.
+    let namespace_path = segments(METADATA_NAMESPACE);
+    let paths: Vec<_> = settings
+        .specs
+        .iter()
+        .map(|spec| segments(&spec.path))
+        .collect();
     for resource in resources.iter_mut() {
         if resource.object.as_map().is_empty() {
             continue;
@@ -76,7 +83,7 @@ pub fn set_namespace(resources: &mut [Resource], settings: &Namespace) -> Result
         resource.store_previous_id();
         let set = &mut |node: &mut Value| set_scalar(node, settings.namespace, settings.unset_only);
         if !resource.is_cluster_scoped() {
-            metadata_namespace().visit(resource.object.as_map_mut(), set);
+            visit_map(resource.object.as_map_mut(), &namespace_path, true, set);
         }
         let api_version = resource.object.api_version().to_owned();
         let is_binding = is_role_binding(resource.object.kind());
@@ -84,20 +91,16 @@ pub fn set_namespace(resources: &mut [Resource], settings: &Namespace) -> Result
             set_subjects(resource, settings);
         }
         let object_type = ObjectType::of(&resource.object);
-        for spec in settings.specs {
+        for (spec, path) in settings.specs.iter().zip(&paths) {
             let skipped = spec.path == METADATA_NAMESPACE
                 || (spec.path == METADATA_NAME && api_version != "v1")
                 || (is_binding && is_role_binding(&spec.kind) && spec.path == SUBJECTS_NAMESPACE);
             if !skipped && spec.selects_type(&object_type) {
-                spec.visit(resource.object.as_map_mut(), set);
+                visit_map(resource.object.as_map_mut(), path, spec.create, set);
             }
         }
     }
     check_unique_ids(resources)
-}
-
-fn metadata_namespace() -> FieldSpec {
-    FieldSpec::new(Gvk::ANY, METADATA_NAMESPACE, true)
 }
 
 fn is_role_binding(kind: &str) -> bool {
