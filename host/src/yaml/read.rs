@@ -1,5 +1,6 @@
 //! Reading: YAML text to JSON values, built straight from the parser's events.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use anyhow::{Result, bail};
@@ -21,6 +22,7 @@ const MAX_ALIASED_NODES: usize = 1_000_000;
 pub fn parse_documents(text: &str, origin: &str) -> Result<Vec<Value>> {
     let mut reader = Reader {
         events: Parser::new_from_str(text),
+        unbroken_end: (!text.is_empty() && !text.ends_with('\n')).then(|| text.chars().count()),
         origin,
         anchors: HashMap::new(),
         aliased_nodes: 0,
@@ -31,6 +33,8 @@ pub fn parse_documents(text: &str, origin: &str) -> Result<Vec<Value>> {
 
 struct Reader<'input> {
     events: Parser<'input, StrInput<'input>>,
+    /// The length in characters of a stream whose last line has no line break.
+    unbroken_end: Option<usize>,
     origin: &'input str,
     /// Anchored values of the current document by the parser's anchor id, with their sizes
     /// in nodes.
@@ -92,6 +96,29 @@ impl<'input> Reader<'input> {
         )
     }
 
+    /// A block scalar running to the end of a stream whose last line has no line break
+    /// ends without one, as kubectl reads it: chomping keeps only a final line break that is
+    /// there, but saphyr-parser always adds one.
+    fn without_missing_final_break<'t>(
+        &self,
+        text: Cow<'t, str>,
+        style: ScalarStyle,
+        span: Span,
+    ) -> Cow<'t, str> {
+        let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
+        let at_unbroken_end = self.unbroken_end.is_some_and(|end| span.end.index() >= end);
+        if !(block && at_unbroken_end && text.ends_with('\n')) {
+            return text;
+        }
+        match text {
+            Cow::Borrowed(text) => Cow::Borrowed(&text[..text.len() - 1]),
+            Cow::Owned(mut text) => {
+                text.pop();
+                Cow::Owned(text)
+            }
+        }
+    }
+
     /// `ORIGIN:LINE` for messages.
     fn at(&self, span: Span) -> String {
         format!("{}:{}", self.origin, span.start.line())
@@ -100,6 +127,7 @@ impl<'input> Reader<'input> {
     fn node(&mut self, event: Event<'input>, span: Span) -> Result<Value> {
         let (value, anchor) = match event {
             Event::Scalar(text, style, anchor, tag) => {
+                let text = self.without_missing_final_break(text, style, span);
                 let plain = self.scalar(&text, style, tag.as_deref(), span)?;
                 (self.to_json(plain, text.into_owned(), span)?, anchor)
             }
@@ -402,6 +430,17 @@ mod tests {
 
     fn error(text: &str) -> String {
         format!("{:#}", read(text).unwrap_err())
+    }
+
+    #[test]
+    fn a_block_scalar_at_an_unbroken_end_has_no_final_line_break() {
+        assert_eq!(read("a: |\n  x\n  y").unwrap(), [json!({"a": "x\ny"})]);
+        assert_eq!(read("a: >\n  x\n  y").unwrap(), [json!({"a": "x y"})]);
+        assert_eq!(read("a: |\n  x\n  y\n").unwrap(), [json!({"a": "x\ny\n"})]);
+        assert_eq!(
+            read("a: |\n  x\nb: 1").unwrap(),
+            [json!({"a": "x\n", "b": 1})]
+        );
     }
 
     #[test]
