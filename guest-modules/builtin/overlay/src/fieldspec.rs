@@ -72,7 +72,8 @@ impl FieldSpec {
 
 /// An object's group, version and kind, read once to check many specs against it: the
 /// transformers check dozens of specs per object, and reading JSON fields for each was most
-/// of their time.
+/// of their time. One value serves a whole loop ([`ObjectType::read`] reuses its buffers).
+#[derive(Default)]
 pub struct ObjectType {
     group: String,
     version: String,
@@ -80,12 +81,17 @@ pub struct ObjectType {
 }
 
 impl ObjectType {
-    pub fn of(object: &Object) -> Self {
-        Self {
-            group: object.group().to_owned(),
-            version: version_of(object.api_version()).to_owned(),
-            kind: object.kind().to_owned(),
+    /// Holds `object`'s type from now on.
+    pub fn read(&mut self, object: &Object) -> &Self {
+        for (buffer, text) in [
+            (&mut self.group, object.group()),
+            (&mut self.version, version_of(object.api_version())),
+            (&mut self.kind, object.kind()),
+        ] {
+            buffer.clear();
+            buffer.push_str(text);
         }
+        self
     }
 }
 

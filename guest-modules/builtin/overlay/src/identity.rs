@@ -76,6 +76,7 @@ pub fn set_namespace(resources: &mut [Resource], settings: &Namespace) -> Result
         .iter()
         .map(|spec| segments(&spec.path))
         .collect();
+    let mut object_type = ObjectType::default();
     for resource in resources.iter_mut() {
         if resource.object.as_map().is_empty() {
             continue;
@@ -85,17 +86,17 @@ pub fn set_namespace(resources: &mut [Resource], settings: &Namespace) -> Result
         if !resource.is_cluster_scoped() {
             visit_map(resource.object.as_map_mut(), &namespace_path, true, set);
         }
-        let api_version = resource.object.api_version().to_owned();
+        let core_v1 = resource.object.api_version() == "v1";
         let is_binding = is_role_binding(resource.object.kind());
         if is_binding {
             set_subjects(resource, settings);
         }
-        let object_type = ObjectType::of(&resource.object);
+        let object_type = object_type.read(&resource.object);
         for (spec, path) in settings.specs.iter().zip(&paths) {
             let skipped = spec.path == METADATA_NAMESPACE
-                || (spec.path == METADATA_NAME && api_version != "v1")
+                || (spec.path == METADATA_NAME && !core_v1)
                 || (is_binding && is_role_binding(&spec.kind) && spec.path == SUBJECTS_NAMESPACE);
-            if !skipped && spec.selects_type(&object_type) {
+            if !skipped && spec.selects_type(object_type) {
                 visit_map(resource.object.as_map_mut(), path, spec.create, set);
             }
         }
@@ -137,7 +138,13 @@ fn check_unique_ids(resources: &[Resource]) -> Result<()> {
     let mut seen = HashSet::new();
     for resource in resources {
         let object = &resource.object;
-        let id = (object.api_version(), resource.current());
+        // Borrowed, not `Resource::current`: no copies of every object's names.
+        let id = (
+            object.api_version(),
+            object.kind(),
+            object.name(),
+            resource.effective_namespace(),
+        );
         if !seen.insert(id) {
             return Err(Diagnostic::error(
                 "the namespace transformation gives two objects the same identity",

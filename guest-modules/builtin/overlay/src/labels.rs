@@ -67,13 +67,14 @@ pub fn apply_pairs(resources: &mut [Resource], pairs: &StringMap, specs: &[Field
     }
     // Split the paths once, not once per object.
     let paths: Vec<_> = specs.iter().map(|spec| segments(&spec.path)).collect();
+    let mut object_type = ObjectType::default();
     for resource in resources {
         let object = &mut resource.object;
-        let object_type = ObjectType::of(object);
+        let object_type = object_type.read(object);
         let applicable: Vec<_> = specs
             .iter()
             .zip(&paths)
-            .filter(|(spec, _)| spec.selects_type(&object_type))
+            .filter(|(spec, _)| spec.selects_type(object_type))
             .collect();
         for (spec, path) in applicable {
             visit_map(object.as_map_mut(), path, spec.create, &mut |node| {

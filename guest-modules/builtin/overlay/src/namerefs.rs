@@ -76,7 +76,7 @@ impl Candidate {
                 .namespace()
                 .filter(|ns| !ns.is_empty())
                 .map(str::to_owned),
-            effective_namespace: resource.effective_namespace(),
+            effective_namespace: resource.effective_namespace().to_owned(),
             original_namespace: resource.original().namespace,
             cluster_scoped: resource.is_cluster_scoped(),
             previous: resource.previous.clone(),
@@ -122,7 +122,7 @@ impl Referrer {
             .and_then(|role_ref| Some((text(role_ref, "apiGroup")?, text(role_ref, "kind")?)));
         Self {
             cluster_scoped: resource.is_cluster_scoped(),
-            namespace: resource.effective_namespace(),
+            namespace: resource.effective_namespace().to_owned(),
             subject_namespaces,
             role_ref,
             renames: resource.renames.clone(),
@@ -266,6 +266,7 @@ pub fn fix(resources: &mut [Resource], config: &Config) -> Result<()> {
             .push(reference);
     }
     let any_kind = by_referrer_kind.get("").cloned().unwrap_or_default();
+    let mut object_type = ObjectType::default();
     for resource in resources.iter_mut() {
         let of_kind = by_referrer_kind.get(resource.object.kind());
         if of_kind.is_none() && any_kind.is_empty() {
@@ -273,9 +274,9 @@ pub fn fix(resources: &mut [Resource], config: &Config) -> Result<()> {
         }
         let referrer = Referrer::of(resource);
         let references = of_kind.into_iter().flatten().chain(&any_kind);
-        let object_type = ObjectType::of(&resource.object);
+        let object_type = object_type.read(&resource.object);
         for reference in references {
-            if !reference.referrer.selects_type(&object_type) {
+            if !reference.referrer.selects_type(object_type) {
                 continue;
             }
             let mut failure = None;

@@ -39,7 +39,7 @@ pub fn by_identity(
     let wanted = Id {
         kind: kind.to_owned(),
         name: meta("name").unwrap_or_default().to_owned(),
-        namespace: effective_namespace(api_version, kind, meta("namespace")),
+        namespace: effective_namespace(api_version, kind, meta("namespace")).to_owned(),
     };
     let group = api_version.rsplit_once('/').map_or("", |(group, _)| group);
     let version = version_of(api_version);

@@ -10,11 +10,15 @@ use crate::kinds::{is_cluster_scoped, version_of};
 
 /// The namespace kustomize compares: `default` for a namespaced object without one, empty
 /// for cluster-scoped kinds.
-pub fn effective_namespace(api_version: &str, kind: &str, namespace: Option<&str>) -> String {
+pub fn effective_namespace<'a>(
+    api_version: &str,
+    kind: &str,
+    namespace: Option<&'a str>,
+) -> &'a str {
     match namespace {
-        _ if is_cluster_scoped(api_version, kind) => String::new(),
-        None | Some("") => "default".to_owned(),
-        Some(namespace) => namespace.to_owned(),
+        _ if is_cluster_scoped(api_version, kind) => "",
+        None | Some("") => "default",
+        Some(namespace) => namespace,
     }
 }
 
@@ -96,7 +100,7 @@ impl Resource {
         Id {
             kind: object.kind().to_owned(),
             name: object.name().to_owned(),
-            namespace: self.effective_namespace(),
+            namespace: self.effective_namespace().to_owned(),
         }
     }
 
@@ -113,7 +117,7 @@ impl Resource {
         std::iter::once(self.current()).chain(self.previous.iter().cloned())
     }
 
-    pub fn effective_namespace(&self) -> String {
+    pub fn effective_namespace(&self) -> &str {
         let object = &self.object;
         effective_namespace(object.api_version(), object.kind(), object.namespace())
     }

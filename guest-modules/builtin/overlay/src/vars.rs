@@ -105,10 +105,11 @@ pub fn resolve(resources: &mut [Resource], declared: &[Var], config: &Config) ->
         .iter()
         .map(|spec| (spec, segments(&spec.path)))
         .collect();
+    let mut object_type = ObjectType::default();
     for resource in resources.iter_mut() {
-        let object_type = ObjectType::of(&resource.object);
+        let object_type = object_type.read(&resource.object);
         for (spec, path) in &specs {
-            if spec.selects_type(&object_type) {
+            if spec.selects_type(object_type) {
                 visit_map(resource.object.as_map_mut(), path, false, &mut |node| {
                     substitute(node, &values)
                 });
