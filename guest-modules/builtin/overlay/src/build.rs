@@ -183,9 +183,9 @@ fn check_kind(tree: &Tree, component: bool, at: &str) -> Result<()> {
 /// `resources:` in order: a file's objects, or a base built on its own accumulator.
 fn accumulate_resources(tree: &mut Tree, accumulator: &mut Accumulator) -> Result<()> {
     let mut known = accumulator.known_ids();
+    let dir = tree.dir().to_owned();
     for index in 0..tree.resources.len() {
         let at = at(tree, &format!("resources[{index}]"));
-        let dir = tree.dir().to_owned();
         match &mut tree.resources[index] {
             Entry::Objects { path, objects } => {
                 let mut loaded = objects_of(std::mem::take(objects))
@@ -217,7 +217,7 @@ pub fn objects_of(documents: Vec<Value>) -> std::result::Result<Vec<Resource>, S
     let mut queue: std::collections::VecDeque<Value> = documents.into();
     let mut objects = Vec::new();
     while let Some(document) = queue.pop_front() {
-        let Value::Object(map) = document else {
+        let Value::Object(mut map) = document else {
             return Err("a document is not a mapping".into());
         };
         if map.is_empty() {
@@ -225,8 +225,9 @@ pub fn objects_of(documents: Vec<Value>) -> std::result::Result<Vec<Resource>, S
         }
         let kind = map.get("kind").and_then(Value::as_str).unwrap_or_default();
         if kind.ends_with("List") && map.contains_key("items") {
-            match map.get("items") {
-                Some(Value::Array(items)) => queue.extend(items.iter().cloned()),
+            let kind = kind.to_owned();
+            match map.remove("items") {
+                Some(Value::Array(items)) => queue.extend(items),
                 Some(Value::Null) => {}
                 _ => return Err(format!("expected a list in {kind}/items")),
             }

@@ -95,6 +95,15 @@ impl ObjectType {
     }
 }
 
+/// Each spec with its path split, for a transformer to split once per call rather than once
+/// per object.
+pub fn with_paths(specs: &[FieldSpec]) -> Vec<(&FieldSpec, Vec<Segment>)> {
+    specs
+        .iter()
+        .map(|spec| (spec, segments(&spec.path)))
+        .collect()
+}
+
 /// `wanted` (group, version, kind) selects `group`, `version`, `kind`; empty parts match all.
 pub fn gvk_selects(wanted: (&str, &str, &str), group: &str, version: &str, kind: &str) -> bool {
     let part = |wanted: &str, actual: &str| wanted.is_empty() || wanted == actual;

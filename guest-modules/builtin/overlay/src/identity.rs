@@ -12,7 +12,7 @@ use crate::Result;
 use serde_json::Value;
 
 use crate::config::Replica;
-use crate::fieldspec::{FieldSpec, ObjectType, segments, visit_map};
+use crate::fieldspec::{FieldSpec, ObjectType, segments, visit_map, with_paths};
 use crate::kinds::Gvk;
 use crate::resource::Resource;
 
@@ -69,13 +69,8 @@ pub fn set_namespace(resources: &mut [Resource], settings: &Namespace) -> Result
     if settings.namespace.is_empty() {
         return Ok(());
     }
-    // Split the paths once, not once per object.
     let namespace_path = segments(METADATA_NAMESPACE);
-    let paths: Vec<_> = settings
-        .specs
-        .iter()
-        .map(|spec| segments(&spec.path))
-        .collect();
+    let specs = with_paths(settings.specs);
     let mut object_type = ObjectType::default();
     for resource in resources.iter_mut() {
         if resource.object.as_map().is_empty() {
@@ -92,7 +87,7 @@ pub fn set_namespace(resources: &mut [Resource], settings: &Namespace) -> Result
             set_subjects(resource, settings);
         }
         let object_type = object_type.read(&resource.object);
-        for (spec, path) in settings.specs.iter().zip(&paths) {
+        for (spec, path) in &specs {
             let skipped = spec.path == METADATA_NAMESPACE
                 || (spec.path == METADATA_NAME && !core_v1)
                 || (is_binding && is_role_binding(&spec.kind) && spec.path == SUBJECTS_NAMESPACE);

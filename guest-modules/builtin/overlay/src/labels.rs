@@ -8,7 +8,7 @@ use crate::Result;
 use kustomization::{LabelSet, StringMap};
 use serde::Deserialize;
 
-use crate::fieldspec::{FieldSpec, ObjectType, segments, set_entry, visit_map};
+use crate::fieldspec::{FieldSpec, ObjectType, set_entry, visit_map, with_paths};
 use crate::kinds::Gvk;
 use crate::resource::Resource;
 use crate::tconfig::{Config, merge_specs};
@@ -65,15 +65,13 @@ pub fn apply_pairs(resources: &mut [Resource], pairs: &StringMap, specs: &[Field
     if pairs.is_empty() {
         return;
     }
-    // Split the paths once, not once per object.
-    let paths: Vec<_> = specs.iter().map(|spec| segments(&spec.path)).collect();
+    let specs = with_paths(specs);
     let mut object_type = ObjectType::default();
     for resource in resources {
         let object = &mut resource.object;
         let object_type = object_type.read(object);
         let applicable: Vec<_> = specs
             .iter()
-            .zip(&paths)
             .filter(|(spec, _)| spec.selects_type(object_type))
             .collect();
         for (spec, path) in applicable {

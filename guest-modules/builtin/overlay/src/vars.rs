@@ -13,7 +13,7 @@ use kustomization::{Tree, Var};
 use serde_json::Value;
 
 use crate::fieldpath::{list_index_path, lookup};
-use crate::fieldspec::{ObjectType, segments, visit_map};
+use crate::fieldspec::{ObjectType, visit_map, with_paths};
 use crate::resource::Resource;
 use crate::scalar;
 use crate::tconfig::Config;
@@ -100,11 +100,7 @@ pub fn resolve(resources: &mut [Resource], declared: &[Var], config: &Config) ->
     if values.is_empty() {
         return Ok(());
     }
-    let specs: Vec<_> = config
-        .var_reference
-        .iter()
-        .map(|spec| (spec, segments(&spec.path)))
-        .collect();
+    let specs = with_paths(&config.var_reference);
     let mut object_type = ObjectType::default();
     for resource in resources.iter_mut() {
         let object_type = object_type.read(&resource.object);
