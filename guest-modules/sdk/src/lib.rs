@@ -38,6 +38,7 @@
 
 mod context;
 mod error;
+pub mod json;
 mod layered;
 mod object;
 mod path;

@@ -5,7 +5,7 @@ use std::ops::{Deref, DerefMut};
 use serde_json::{Map, Value};
 
 use crate::path::{FieldPath, Segment};
-use crate::{Diagnostic, Error, ObjectRef, Result};
+use crate::{Diagnostic, Error, ObjectRef, Result, json};
 
 /// One Kubernetes object. Always a JSON object; field order is kept as it came in.
 #[derive(Debug, Clone, PartialEq)]
@@ -129,10 +129,10 @@ impl Object {
     /// The value at a parsed path; `None` when any step of it is missing.
     pub fn get_path(&self, path: &FieldPath) -> Option<&Value> {
         let (first, rest) = path.segments().split_first()?;
-        let mut value = self.0.get(key_of(first)?)?;
+        let mut value = json::get(&self.0, key_of(first)?)?;
         for segment in rest {
             value = match (value, segment) {
-                (Value::Object(map), Segment::Key(key)) => map.get(key)?,
+                (Value::Object(map), Segment::Key(key)) => json::get(map, key)?,
                 (Value::Array(items), Segment::Index(i)) => items.get(*i)?,
                 _ => return None,
             };
@@ -182,10 +182,10 @@ impl Object {
     /// The value at a parsed path, to change in place; `None` when any step is missing.
     pub fn get_path_mut(&mut self, path: &FieldPath) -> Option<&mut Value> {
         let (first, rest) = path.segments().split_first()?;
-        let mut value = self.0.get_mut(key_of(first)?)?;
+        let mut value = json::get_mut(&mut self.0, key_of(first)?)?;
         for segment in rest {
             value = match (value, segment) {
-                (Value::Object(map), Segment::Key(key)) => map.get_mut(key)?,
+                (Value::Object(map), Segment::Key(key)) => json::get_mut(map, key)?,
                 (Value::Array(items), Segment::Index(i)) => items.get_mut(*i)?,
                 _ => return None,
             };
@@ -226,9 +226,9 @@ impl Object {
 
     fn str_at(&self, keys: &[&str]) -> Option<&str> {
         let (first, rest) = keys.split_first()?;
-        let mut value = self.0.get(*first)?;
+        let mut value = json::get(&self.0, first)?;
         for key in rest {
-            value = value.get(key)?;
+            value = json::member(value, key)?;
         }
         value.as_str()
     }

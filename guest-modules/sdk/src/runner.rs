@@ -60,10 +60,22 @@ fn run<M: Module>(
     if diagnostics.iter().any(Diagnostic::is_error) {
         return Err(diagnostics);
     }
+    let resources = objects.iter().map(Object::to_json).collect();
+    discard(objects);
+    discard(module);
     Ok(Output {
-        resources: objects.iter().map(Object::to_json).collect(),
+        resources,
         diagnostics,
     })
+}
+
+/// Drops what a call is done with, except inside the host: there every call runs in a fresh
+/// instance whose memory is thrown away whole afterwards, so freeing a large app's objects
+/// one by one would only cost time.
+fn discard<T>(done_with: T) {
+    if cfg!(target_family = "wasm") {
+        std::mem::forget(done_with);
+    }
 }
 
 /// The config's errors, checked again before every transform: the host validates at load,

@@ -18,7 +18,7 @@ use crate::generators::{self, GeneratorKind};
 use crate::openapi::{self, OpenApi};
 use crate::patches::{self, Metadata};
 use crate::resource::Origin;
-use crate::resource::{Id, Resource};
+use crate::resource::Resource;
 use crate::selector::Selector;
 use crate::tconfig::Config;
 use crate::{hash, identity, labels, metadata, namerefs, plugins, replacements, sort, vars};
@@ -36,8 +36,9 @@ pub struct Accumulator {
     pub openapi: Rc<OpenApi>,
 }
 
-/// The current ids of accumulated objects, to refuse a duplicate in one look-up.
-type KnownIds = std::collections::HashSet<(String, Id)>;
+/// The hashes of the accumulated objects' current ids, to refuse a duplicate in one
+/// look-up without copying every object's names. Only an equal hash is compared in full.
+type KnownIds = std::collections::HashSet<u64>;
 
 impl Accumulator {
     /// An empty accumulator for a base (or a plugin directory) of this build.
@@ -49,7 +50,7 @@ impl Accumulator {
     }
 
     fn known_ids(&self) -> KnownIds {
-        self.resources.iter().map(current_id).collect()
+        self.resources.iter().map(id_hash).collect()
     }
 
     /// kustomize's `AppendAll`: an object whose current id is already accumulated is an
@@ -63,7 +64,9 @@ impl Accumulator {
         at: &str,
     ) -> Result<()> {
         for resource in incoming {
-            if !known.insert(current_id(&resource)) {
+            let duplicate = !known.insert(id_hash(&resource))
+                && self.resources.iter().any(|known| same_id(known, &resource));
+            if duplicate {
                 let id = resource.current();
                 return Err(Diagnostic::error(format!(
                     "may not add {} `{}` (namespace `{}`) twice: an object with that id is \
@@ -88,8 +91,27 @@ impl Accumulator {
     }
 }
 
-fn current_id(resource: &Resource) -> (String, Id) {
-    (resource.object.api_version().to_owned(), resource.current())
+/// An object's current id: apiVersion, kind, name and effective namespace.
+fn current_id(resource: &Resource) -> (&str, &str, &str, &str) {
+    let object = &resource.object;
+    (
+        object.api_version(),
+        object.kind(),
+        object.name(),
+        resource.effective_namespace(),
+    )
+}
+
+fn id_hash(resource: &Resource) -> u64 {
+    use std::hash::BuildHasher;
+    // One fixed-key hasher for every hash a set holds; the keys need no secret, as an equal
+    // hash is only a reason to compare in full.
+    std::hash::BuildHasherDefault::<std::hash::DefaultHasher>::default()
+        .hash_one(current_id(resource))
+}
+
+fn same_id(a: &Resource, b: &Resource) -> bool {
+    current_id(a) == current_id(b)
 }
 
 /// Builds the tree: every object of the top kustomization, in kustomize's output order.

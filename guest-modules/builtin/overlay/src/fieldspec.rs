@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 
-use argocd_wasm_sdk::Object;
+use argocd_wasm_sdk::{Object, json};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -150,22 +150,21 @@ pub fn visit_map(
     let Some((first, rest)) = segments.split_first() else {
         return;
     };
-    let present = map.get(&first.name).is_some_and(|value| !value.is_null());
-    if !present {
-        // kustomize looks a `name[]` field up without creating it, so a StatefulSet without
-        // `volumeClaimTemplates` gets none from the label specs.
-        if !create || first.list {
-            return;
-        }
-        let placeholder = match rest {
-            [] => Value::Null,
-            _ => Value::Object(Map::new()),
-        };
-        map.insert(first.name.clone(), placeholder);
+    if let Some(child) = json::get_mut(map, &first.name).filter(|child| !child.is_null()) {
+        return walk(child, rest, create, set);
     }
-    if let Some(child) = map.get_mut(&first.name) {
-        walk(child, rest, create, set);
+    // kustomize looks a `name[]` field up without creating it, so a StatefulSet without
+    // `volumeClaimTemplates` gets none from the label specs.
+    if !create || first.list {
+        return;
     }
+    let placeholder = match rest {
+        [] => Value::Null,
+        _ => Value::Object(Map::new()),
+    };
+    let child = map.entry(first.name.as_str()).or_insert(Value::Null);
+    *child = placeholder;
+    walk(child, rest, create, set);
 }
 
 fn walk(node: &mut Value, segments: &[Segment], create: bool, set: &mut dyn FnMut(&mut Value)) {

@@ -207,7 +207,7 @@ pub fn absorb(resources: &mut Vec<Resource>, generated: Resource, behavior: &str
         .filter(|(_, r)| {
             r.object.group() == generated.object.group() && r.version() == generated.version()
         })
-        .filter(|(_, r)| r.ids().any(|id| id == wanted))
+        .filter(|(_, r)| r.has_id(&wanted))
         .map(|(i, _)| i)
         .collect();
     let behavior = Behavior::parse(behavior);

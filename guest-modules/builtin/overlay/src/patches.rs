@@ -47,7 +47,7 @@ pub fn by_identity(
         .iter()
         .enumerate()
         .filter(|(_, r)| r.object.group() == group && r.version() == version)
-        .filter(|(_, r)| r.ids().any(|id| id == wanted))
+        .filter(|(_, r)| r.has_id(&wanted))
         .map(|(i, _)| i)
         .collect();
     let [index] = matching[..] else {

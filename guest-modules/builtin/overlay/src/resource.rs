@@ -112,6 +112,15 @@ impl Resource {
             .unwrap_or_else(|| self.current())
     }
 
+    /// Whether the object has or had identity `id`; copies nothing, unlike [`Self::ids`].
+    pub fn has_id(&self, id: &Id) -> bool {
+        let object = &self.object;
+        (object.kind() == id.kind
+            && object.name() == id.name
+            && self.effective_namespace() == id.namespace)
+            || self.previous.contains(id)
+    }
+
     /// The current identity, then the earlier ones.
     pub fn ids(&self) -> impl Iterator<Item = Id> + '_ {
         std::iter::once(self.current()).chain(self.previous.iter().cloned())

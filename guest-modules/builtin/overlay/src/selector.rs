@@ -37,18 +37,28 @@ impl Selector {
 
     pub fn matches(&self, resource: &Resource) -> bool {
         let object = &resource.object;
-        let (original, current) = (resource.original(), resource.current());
-        let either = |regex: &Option<Regex>, first: &str, second: &str| {
-            regex
-                .as_ref()
-                .is_none_or(|regex| regex.is_match(first) || regex.is_match(second))
+        // The original identity is the first earlier one, if the object has any. Borrowed
+        // rather than `Resource::original`: no copies of every object's names per patch.
+        let original = resource.previous.first();
+        let either = |regex: &Option<Regex>, current: &str, original: Option<&str>| {
+            regex.as_ref().is_none_or(|regex| {
+                regex.is_match(current) || original.is_some_and(|original| regex.is_match(original))
+            })
         };
-        let one = |regex: &Option<Regex>, value: &str| either(regex, value, value);
+        let one = |regex: &Option<Regex>, value: &str| either(regex, value, None);
         one(&self.group, object.group())
             && one(&self.version, resource.version())
             && one(&self.kind, object.kind())
-            && either(&self.name, &original.name, &current.name)
-            && either(&self.namespace, &original.namespace, &current.namespace)
+            && either(
+                &self.name,
+                object.name(),
+                original.map(|id| id.name.as_str()),
+            )
+            && either(
+                &self.namespace,
+                resource.effective_namespace(),
+                original.map(|id| id.namespace.as_str()),
+            )
             && self
                 .labels
                 .iter()
