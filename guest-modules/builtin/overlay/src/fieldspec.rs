@@ -119,6 +119,10 @@ pub struct Segment {
 
 /// Splits a field spec path at unescaped slashes.
 pub fn segments(path: &str) -> Vec<Segment> {
+    if !path.contains('\\') {
+        // Nearly every path: no escapes, so each name is a slice of it.
+        return path.split('/').map(segment).collect();
+    }
     let mut names = vec![String::new()];
     let mut chars = path.chars();
     while let Some(c) = chars.next() {
@@ -128,16 +132,20 @@ pub fn segments(path: &str) -> Vec<Segment> {
             c => names.last_mut().unwrap().push(c),
         }
     }
-    names
-        .into_iter()
-        .map(|name| match name.strip_suffix("[]") {
-            Some(stripped) => Segment {
-                name: stripped.to_owned(),
-                list: true,
-            },
-            None => Segment { name, list: false },
-        })
-        .collect()
+    names.iter().map(|name| segment(name)).collect()
+}
+
+fn segment(name: &str) -> Segment {
+    match name.strip_suffix("[]") {
+        Some(stripped) => Segment {
+            name: stripped.to_owned(),
+            list: true,
+        },
+        None => Segment {
+            name: name.to_owned(),
+            list: false,
+        },
+    }
 }
 
 /// Walks `segments` from an object's top-level map; see [`FieldSpec::visit`].

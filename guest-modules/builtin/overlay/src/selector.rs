@@ -10,11 +10,11 @@ use crate::config::Target;
 use crate::resource::Resource;
 
 pub struct Selector {
-    group: Option<Regex>,
-    version: Option<Regex>,
-    kind: Option<Regex>,
-    name: Option<Regex>,
-    namespace: Option<Regex>,
+    group: Option<Pattern>,
+    version: Option<Pattern>,
+    kind: Option<Pattern>,
+    name: Option<Pattern>,
+    namespace: Option<Pattern>,
     labels: Vec<Requirement>,
     annotations: Vec<Requirement>,
 }
@@ -40,12 +40,13 @@ impl Selector {
         // The original identity is the first earlier one, if the object has any. Borrowed
         // rather than `Resource::original`: no copies of every object's names per patch.
         let original = resource.previous.first();
-        let either = |regex: &Option<Regex>, current: &str, original: Option<&str>| {
-            regex.as_ref().is_none_or(|regex| {
-                regex.is_match(current) || original.is_some_and(|original| regex.is_match(original))
+        let either = |pattern: &Option<Pattern>, current: &str, original: Option<&str>| {
+            pattern.as_ref().is_none_or(|pattern| {
+                pattern.matches(current)
+                    || original.is_some_and(|original| pattern.matches(original))
             })
         };
-        let one = |regex: &Option<Regex>, value: &str| either(regex, value, None);
+        let one = |pattern: &Option<Pattern>, value: &str| either(pattern, value, None);
         one(&self.group, object.group())
             && one(&self.version, resource.version())
             && one(&self.kind, object.kind())
@@ -70,16 +71,39 @@ impl Selector {
     }
 }
 
-fn pattern(field: &'static str, text: &str) -> Result<Option<Regex>, (&'static str, String)> {
+/// A target field: an anchored regular expression, or the plain text most targets are
+/// (`Deployment`, `web-frontend`), which compares as text with the same result and without
+/// compiling a regex on every build.
+enum Pattern {
+    Text(String),
+    Regex(Regex),
+}
+
+impl Pattern {
+    fn matches(&self, value: &str) -> bool {
+        match self {
+            Self::Text(text) => text == value,
+            Self::Regex(regex) => regex.is_match(value),
+        }
+    }
+}
+
+fn pattern(field: &'static str, text: &str) -> Result<Option<Pattern>, (&'static str, String)> {
     if text.is_empty() {
         return Ok(None);
     }
-    Regex::new(&format!("^(?:{text})$")).map(Some).map_err(|e| {
-        (
-            field,
-            format!("`{text}` is not a valid regular expression: {e}"),
-        )
-    })
+    let plain = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    if text.chars().all(plain) {
+        return Ok(Some(Pattern::Text(text.to_owned())));
+    }
+    Regex::new(&format!("^(?:{text})$"))
+        .map(|regex| Some(Pattern::Regex(regex)))
+        .map_err(|e| {
+            (
+                field,
+                format!("`{text}` is not a valid regular expression: {e}"),
+            )
+        })
 }
 
 #[derive(Debug, PartialEq)]
@@ -205,6 +229,13 @@ mod tests {
         ));
         assert!(selects(json!({"namespace": "default"}), &web));
         assert!(!selects(json!({"namespace": "stage"}), &web));
+        // Plain text compares whole; anything else is a regex, `.` included.
+        assert!(selects(
+            json!({"name": "magento-blue", "kind": "Deployment"}),
+            &web
+        ));
+        assert!(!selects(json!({"name": "magento-blu"}), &web));
+        assert!(selects(json!({"name": "magento.blue"}), &web));
     }
 
     #[test]
