@@ -80,11 +80,18 @@ pub(super) fn build(
     let config =
         serde_json::to_string(&tree).map_err(|error| RenderError::Pipeline(error.into()))?;
     drop(tree);
-    release_freed_memory();
+    if config.len() >= RELEASE_FREED_MEMORY_FROM {
+        release_freed_memory();
+    }
     let step = Step::load(runtime, root, root, 0, &spec, config)?;
     step.run(runtime, invocation, Vec::new())
         .map_err(|error| step.failed(error))
 }
+
+/// The size of a tree's JSON from which its parsed form, once dropped, is handed back to the
+/// operating system before the build. Below it there is little to gain, and the daemon's
+/// next render would only fault the pages in again.
+const RELEASE_FREED_MEMORY_FROM: usize = 1 << 20;
 
 /// Hands freed heap pages back to the operating system. A large tree's parsed objects are
 /// tens of megabytes of small allocations; glibc keeps freed ones resident, so without this

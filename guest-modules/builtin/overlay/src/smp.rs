@@ -451,14 +451,17 @@ fn merge_keyed<'p>(
             (None, Some(patched)) => fresh(patched, schema, path)?,
             (None, None) => None,
         };
+        // Whether `merged` differs from the object's item: copied back below only then.
+        let mut changed = patched.is_some();
         if let Some(Value::Object(map)) = &mut merged {
             for (key, value) in valid_keys.iter().zip(&valid_values) {
                 if !map.contains_key(*key) && !value.is_empty() {
                     map.insert(key.to_string(), Value::from(value.as_str()));
+                    changed = true;
                 }
             }
         }
-        if let (Some(i), Some(merged)) = (in_place, &merged) {
+        if let (Some(i), Some(merged), true) = (in_place, &merged, changed) {
             dest[i] = merged.clone();
         }
         match merged {
