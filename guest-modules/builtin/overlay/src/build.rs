@@ -65,7 +65,10 @@ impl Accumulator {
     ) -> Result<()> {
         for resource in incoming {
             let duplicate = !known.insert(id_hash(&resource))
-                && self.resources.iter().any(|known| same_id(known, &resource));
+                && self
+                    .resources
+                    .iter()
+                    .any(|known| known.current_key() == resource.current_key());
             if duplicate {
                 let id = resource.current();
                 return Err(Diagnostic::error(format!(
@@ -91,27 +94,12 @@ impl Accumulator {
     }
 }
 
-/// An object's current id: apiVersion, kind, name and effective namespace.
-fn current_id(resource: &Resource) -> (&str, &str, &str, &str) {
-    let object = &resource.object;
-    (
-        object.api_version(),
-        object.kind(),
-        object.name(),
-        resource.effective_namespace(),
-    )
-}
-
 fn id_hash(resource: &Resource) -> u64 {
     use std::hash::BuildHasher;
     // One fixed-key hasher for every hash a set holds; the keys need no secret, as an equal
     // hash is only a reason to compare in full.
     std::hash::BuildHasherDefault::<std::hash::DefaultHasher>::default()
-        .hash_one(current_id(resource))
-}
-
-fn same_id(a: &Resource, b: &Resource) -> bool {
-    current_id(a) == current_id(b)
+        .hash_one(resource.current_key())
 }
 
 /// Builds the tree: every object of the top kustomization, in kustomize's output order.

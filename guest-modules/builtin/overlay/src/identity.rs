@@ -132,19 +132,11 @@ fn set_subjects(resource: &mut Resource, settings: &Namespace) {
 fn check_unique_ids(resources: &[Resource]) -> Result<()> {
     let mut seen = HashSet::new();
     for resource in resources {
-        let object = &resource.object;
-        // Borrowed, not `Resource::current`: no copies of every object's names.
-        let id = (
-            object.api_version(),
-            object.kind(),
-            object.name(),
-            resource.effective_namespace(),
-        );
-        if !seen.insert(id) {
+        if !seen.insert(resource.current_key()) {
             return Err(Diagnostic::error(
                 "the namespace transformation gives two objects the same identity",
             )
-            .on(object));
+            .on(&resource.object));
         }
     }
     Ok(())

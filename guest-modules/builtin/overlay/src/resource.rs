@@ -112,6 +112,18 @@ impl Resource {
             .unwrap_or_else(|| self.current())
     }
 
+    /// The current identity with the apiVersion, borrowed: what two objects in one build may
+    /// not share.
+    pub fn current_key(&self) -> (&str, &str, &str, &str) {
+        let object = &self.object;
+        (
+            object.api_version(),
+            object.kind(),
+            object.name(),
+            self.effective_namespace(),
+        )
+    }
+
     /// Whether the object has or had identity `id`; copies nothing, unlike [`Self::ids`].
     pub fn has_id(&self, id: &Id) -> bool {
         let object = &self.object;
