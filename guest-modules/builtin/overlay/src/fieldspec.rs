@@ -97,7 +97,7 @@ impl ObjectType {
 
 /// Each spec with its path split, for a transformer to split once per call rather than once
 /// per object.
-pub fn with_paths(specs: &[FieldSpec]) -> Vec<(&FieldSpec, Vec<Segment>)> {
+pub fn with_paths(specs: &[FieldSpec]) -> Vec<(&FieldSpec, Vec<Segment<'_>>)> {
     specs
         .iter()
         .map(|spec| (spec, segments(&spec.path)))
@@ -110,18 +110,23 @@ pub fn gvk_selects(wanted: (&str, &str, &str), group: &str, version: &str, kind:
     part(wanted.0, group) && part(wanted.1, version) && part(wanted.2, kind)
 }
 
-/// One step of a split path: a field name, and whether it was written `name[]`.
+/// One step of a split path: a field name, and whether it was written `name[]`. The name
+/// borrows the path unless the path escapes a slash: the name-reference table alone splits
+/// hundreds of paths per build.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Segment {
-    pub name: String,
+pub struct Segment<'p> {
+    pub name: Cow<'p, str>,
     pub list: bool,
 }
 
 /// Splits a field spec path at unescaped slashes.
-pub fn segments(path: &str) -> Vec<Segment> {
+pub fn segments(path: &str) -> Vec<Segment<'_>> {
     if !path.contains('\\') {
         // Nearly every path: no escapes, so each name is a slice of it.
-        return path.split('/').map(segment).collect();
+        return path
+            .split('/')
+            .map(|name| segment(Cow::Borrowed(name)))
+            .collect();
     }
     let mut names = vec![String::new()];
     let mut chars = path.chars();
@@ -132,20 +137,23 @@ pub fn segments(path: &str) -> Vec<Segment> {
             c => names.last_mut().unwrap().push(c),
         }
     }
-    names.iter().map(|name| segment(name)).collect()
+    names
+        .into_iter()
+        .map(|name| segment(Cow::Owned(name)))
+        .collect()
 }
 
-fn segment(name: &str) -> Segment {
-    match name.strip_suffix("[]") {
-        Some(stripped) => Segment {
-            name: stripped.to_owned(),
-            list: true,
-        },
-        None => Segment {
-            name: name.to_owned(),
-            list: false,
-        },
-    }
+fn segment(name: Cow<'_, str>) -> Segment<'_> {
+    let list = name.ends_with("[]");
+    let name = match name {
+        Cow::Borrowed(name) if list => Cow::Borrowed(&name[..name.len() - 2]),
+        Cow::Owned(mut name) if list => {
+            name.truncate(name.len() - 2);
+            Cow::Owned(name)
+        }
+        name => name,
+    };
+    Segment { name, list }
 }
 
 /// Walks `segments` from an object's top-level map; see [`FieldSpec::visit`].
@@ -170,7 +178,7 @@ pub fn visit_map(
         [] => Value::Null,
         _ => Value::Object(Map::new()),
     };
-    let child = map.entry(first.name.as_str()).or_insert(Value::Null);
+    let child = map.entry(&*first.name).or_insert(Value::Null);
     *child = placeholder;
     walk(child, rest, create, set);
 }
@@ -204,7 +212,10 @@ mod tests {
     use serde_json::json;
 
     fn names(path: &str) -> Vec<String> {
-        segments(path).into_iter().map(|s| s.name).collect()
+        segments(path)
+            .into_iter()
+            .map(|s| s.name.into_owned())
+            .collect()
     }
 
     #[test]

@@ -21,17 +21,17 @@ use crate::tconfig::{Config, NameBackReference};
 struct Reference<'a> {
     target: &'a NameBackReference,
     referrer: &'a FieldSpec,
-    path: Vec<Segment>,
+    path: Vec<Segment<'a>>,
 }
 
 impl Reference<'_> {
     fn is_role_ref(&self) -> bool {
-        let names: Vec<&str> = self.path.iter().map(|s| s.name.as_str()).collect();
+        let names: Vec<&str> = self.path.iter().map(|s| &*s.name).collect();
         names.ends_with(&["roleRef", "name"])
     }
 
     fn dotted_path(&self) -> String {
-        let names: Vec<&str> = self.path.iter().map(|s| s.name.as_str()).collect();
+        let names: Vec<&str> = self.path.iter().map(|s| &*s.name).collect();
         names.join(".")
     }
 }

@@ -16,6 +16,8 @@
 //! - `$retainKeys`, `$setElementOrder/…` and `$deleteFromPrimitiveList/…` are not directives
 //!   to kustomize: they stay in the output as ordinary keys.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use crate::openapi::{CustomSchema, OpenApi};
@@ -276,19 +278,20 @@ fn list_directive(patch: &[Value]) -> (Option<&str>, Vec<&Value>) {
         .collect();
     (whole, items)
 }
-/// A field's scalar text as kyaml compares it; `None` when the field is missing.
-fn field_text(item: &Value, key: &str) -> Option<String> {
+/// A field's scalar text as kyaml compares it; `None` when the field is missing. Borrowed
+/// for strings, which nearly every merge key is: items are looked up by it many times.
+fn field_text<'v>(item: &'v Value, key: &str) -> Option<Cow<'v, str>> {
     match item.get(key)? {
-        Value::String(text) => Some(text.clone()),
-        Value::Null => Some(String::new()),
-        other => Some(other.to_string()),
+        Value::String(text) => Some(Cow::Borrowed(text)),
+        Value::Null => Some(Cow::Borrowed("")),
+        other => Some(Cow::Owned(other.to_string())),
     }
 }
 
 /// One item's values of the merge keys; a missing key reads as empty.
 fn key_values(item: &Value, keys: &[&str]) -> Vec<String> {
     keys.iter()
-        .map(|key| field_text(item, key).unwrap_or_default())
+        .map(|key| field_text(item, key).unwrap_or_default().into_owned())
         .collect()
 }
 
@@ -358,7 +361,7 @@ fn find_item<'v>(
             && keys
                 .iter()
                 .zip(values)
-                .all(|(key, value)| field_text(item, key).as_ref() == Some(value))
+                .all(|(key, value)| field_text(item, key).is_some_and(|text| text == **value))
     })
 }
 
@@ -480,7 +483,7 @@ fn merge_keyed<'p>(
         let mut values = Vec::new();
         for key in &final_keys {
             match field_text(&item, key) {
-                Some(text) => values.push(text),
+                Some(text) => values.push(text.into_owned()),
                 None => added.push(item.clone()),
             }
         }

@@ -70,6 +70,22 @@ pub struct Config {
     pub images: Vec<FieldSpec>,
     #[serde(default, deserialize_with = "nullable")]
     pub replicas: Vec<FieldSpec>,
+    #[serde(skip)]
+    basis: Basis,
+}
+
+/// How a config's specs began, so that merging kustomize's defaults into a config that
+/// already starts with them is skipped: every base's accumulator holds the defaults, and
+/// merging them spec by spec is quadratic in about a hundred specs per level.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Basis {
+    /// Read from a `configurations` file or a CRD, or empty.
+    #[default]
+    Other,
+    /// kustomize's defaults and nothing else.
+    Defaults,
+    /// kustomize's defaults first, in their order, then merged specs (a merge only appends).
+    DefaultsFirst,
 }
 
 // kustomize's defaults (`default_field_specs.txt` describes the format): DEFAULT_SECTIONS
@@ -95,6 +111,7 @@ impl Default for Config {
                 referrers: referrers.to_vec(),
             })
             .collect();
+        config.basis = Basis::Defaults;
         config
     }
 }
@@ -113,6 +130,7 @@ impl Config {
             var_reference: Vec::new(),
             images: Vec::new(),
             replicas: Vec::new(),
+            basis: Basis::Other,
         }
     }
 
@@ -132,6 +150,14 @@ impl Config {
     /// Merges `other` in: a spec already present (same path, kinds selecting it) is kept
     /// once, and the same field with a different `create` is an error, as in kustomize.
     pub fn merge(&mut self, other: Config) -> Result<()> {
+        // Each default spec finds itself first among the defaults this config starts with:
+        // nothing to add, nothing conflicting.
+        if other.basis == Basis::Defaults && self.basis != Basis::Other {
+            return Ok(());
+        }
+        if self.basis == Basis::Defaults {
+            self.basis = Basis::DefaultsFirst;
+        }
         let pairs = [
             (&mut self.name_prefix, other.name_prefix, "namePrefix"),
             (&mut self.name_suffix, other.name_suffix, "nameSuffix"),
@@ -365,10 +391,16 @@ mod tests {
             .find(|e| e.kind == "ConfigMap")
             .unwrap();
         assert!(config_map.referrers.iter().any(|s| s.path == "spec/cm"));
-        // Merging twice changes nothing.
+        // Merging twice changes nothing, and neither do the defaults a base brings.
         let merged = config.clone();
         config.merge(custom).unwrap();
+        config.merge(Config::default()).unwrap();
         assert_eq!(config, merged);
+        // Into specs that do not start with the defaults, the defaults merge in full.
+        let mut other = Config::from_documents(&[json!({"images": [{"path": "spec/x"}]})]).unwrap();
+        other.merge(Config::default()).unwrap();
+        assert_eq!(other.images.len(), 1 + Config::default().images.len());
+        assert_eq!(other.name_reference, Config::default().name_reference);
     }
 
     #[test]
