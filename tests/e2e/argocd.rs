@@ -101,6 +101,49 @@ fn the_daemon_and_the_in_process_path_give_identical_bytes() {
     assert!(failure(&daemon.generate(&magento(), &bad)).contains("purple"));
 }
 
+/// The daemon keeps the files it parsed for its next renders: an unchanged base shared by
+/// two apps gives what parsing it gives, and a changed file is read again.
+#[test]
+fn the_daemon_remembers_parsed_files_by_their_text() {
+    let repo = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    let config_map = |value: &str| {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  mode: {value}\n"
+        )
+    };
+    for (path, text) in [
+        (".git/HEAD", "ref: refs/heads/main\n".to_owned()),
+        (
+            "base/kustomization.yaml",
+            "resources: [cm.yaml]\n".to_owned(),
+        ),
+        ("base/cm.yaml", config_map("blue")),
+        (
+            "a/kustomization.yaml",
+            "resources: [../base]\nnamePrefix: a-\n".to_owned(),
+        ),
+        (
+            "b/kustomization.yaml",
+            "resources: [../base]\nnamePrefix: b-\n".to_owned(),
+        ),
+    ] {
+        std::fs::create_dir_all(root.join(path).parent().unwrap()).unwrap();
+        std::fs::write(root.join(path), text).unwrap();
+    }
+    let daemon = Daemon::start(&[]);
+    let both_ways = |app: &str| {
+        let dir = root.join(app);
+        let in_process = success(&argocd_generate(&dir, &[]).output().unwrap());
+        assert_eq!(success(&daemon.generate(&dir, &[])), in_process, "{app}");
+        in_process
+    };
+    assert!(both_ways("a").contains(r#""name":"a-settings""#));
+    assert!(both_ways("b").contains(r#""mode":"blue""#));
+    std::fs::write(root.join("base/cm.yaml"), config_map("green")).unwrap();
+    assert!(both_ways("a").contains(r#""mode":"green""#));
+}
+
 #[test]
 fn generate_falls_back_to_in_process_when_the_socket_is_dead() {
     let dir = tempfile::tempdir().unwrap();

@@ -6,6 +6,7 @@
 //! never parses YAML.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -47,8 +48,13 @@ pub struct Tree {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Resource {
-    /// A manifest file: its documents, in order (null documents dropped).
-    Objects { path: String, objects: Vec<Value> },
+    /// A manifest file: its documents, in order (null documents dropped). Shared: the
+    /// daemon keeps the documents of the files it has parsed and hands them to every render
+    /// that reads the same text (see the host's `yaml::remember`); a module owns its copy.
+    Objects {
+        path: String,
+        objects: Arc<Vec<Value>>,
+    },
     /// A directory with a kustomization.
     Tree(Box<Tree>),
     /// Inline YAML in a `generators:`, `transformers:` or `validators:` entry; kustomize
@@ -133,7 +139,7 @@ mod tests {
             file: "kustomization.yaml".into(),
             resources: vec![Resource::Objects {
                 path: "a.yaml".into(),
-                objects: vec![json!({"kind": "ConfigMap"})],
+                objects: Arc::new(vec![json!({"kind": "ConfigMap"})]),
             }],
             transformers: vec![Resource::Inline(vec![json!({"kind": "X"})])],
             ..Tree::default()

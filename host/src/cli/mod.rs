@@ -101,6 +101,15 @@ struct ServeArgs {
     /// every slot [default: half of --concurrency, at least 1].
     #[arg(long)]
     per_app_concurrency: Option<usize>,
+    /// MiB of YAML text whose parsed documents are kept for the next renders: files read
+    /// again with the same text (a shared base, the next commit) are not parsed again. The
+    /// parsed documents take about 30 times their text in memory; 0 keeps none.
+    #[arg(
+        long,
+        env = "ARGOCD_WASM_PLUGIN_REMEMBERED_YAML_MIB",
+        default_value_t = 2
+    )]
+    remembered_yaml_mib: usize,
     /// Exit 0 if a daemon on --socket is ready, 1 if not (for readiness probes).
     #[arg(long)]
     check: bool,
@@ -303,6 +312,7 @@ fn serve(options: &RuntimeOptions, args: ServeArgs) -> Result<ExitCode> {
             concurrency: args.concurrency,
             per_app: args.per_app_concurrency,
             render_budget: options.render_budget.0,
+            remembered_yaml: args.remembered_yaml_mib << 20,
         },
     )?;
     Ok(ExitCode::SUCCESS)

@@ -204,7 +204,7 @@ impl Loader<'_> {
         let text = self.read_text(dir, entry)?;
         Ok(Resource::Objects {
             path: entry.to_owned(),
-            objects: parse_yaml(&text, &self.display(&path))?,
+            objects: crate::yaml::parse_shared(&text, &self.display(&path))?,
         })
     }
 
@@ -429,7 +429,8 @@ impl Loader<'_> {
 fn read_kustomization(path: &Path) -> Result<Kustomization> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let value = match &parse_yaml(&text, &path.display().to_string())?[..] {
+    let documents = crate::yaml::parse_shared(&text, &path.display().to_string())?;
+    let value = match &documents[..] {
         [] => bail!("kustomization is empty"),
         [value] => value.clone(),
         _ => bail!("a kustomization file holds one YAML document"),
@@ -513,7 +514,8 @@ fn inline_documents(entry: &str) -> Option<Vec<Value>> {
 /// The plugin configs an entry holds (a kustomization directory's own resources only).
 fn plugin_configs(resource: &Resource) -> Vec<&Value> {
     match resource {
-        Resource::Objects { objects, .. } | Resource::Inline(objects) => objects.iter().collect(),
+        Resource::Objects { objects, .. } => objects.iter().collect(),
+        Resource::Inline(documents) => documents.iter().collect(),
         Resource::Tree(tree) => tree.resources.iter().flat_map(plugin_configs).collect(),
     }
 }
@@ -608,8 +610,9 @@ fn replacement_paths(value: Option<&Value>) -> impl Iterator<Item = &str> {
         .filter_map(|entry| entry.get("path").and_then(Value::as_str))
 }
 
-/// The one place this file parses YAML: every document of `text`, typed as kubectl types
-/// it; errors name `origin` and the line.
+/// Every document of `text`, typed as kubectl types it; errors name `origin` and the line.
+/// Manifest files and kustomizations are read with [`crate::yaml::parse_shared`] instead:
+/// a daemon parses them once for all its renders.
 fn parse_yaml(text: &str, origin: &str) -> Result<Vec<Value>> {
     crate::yaml::parse_documents(text, origin)
 }

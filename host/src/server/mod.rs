@@ -51,6 +51,9 @@ pub struct ServeOptions {
     /// The longest a request may take, queueing included; a request asking for less
     /// (the time left of Argo CD's deadline) gets less.
     pub render_budget: Duration,
+    /// Bytes of YAML text whose parsed documents are kept for later renders (see
+    /// [`crate::yaml::remember_parsed_files`]); 0 keeps none.
+    pub remembered_yaml: usize,
 }
 
 struct Daemon {
@@ -70,6 +73,9 @@ pub fn run(runtime: Runtime, options: ServeOptions) -> Result<()> {
 }
 
 async fn serve(runtime: Runtime, options: ServeOptions) -> Result<()> {
+    if options.remembered_yaml > 0 {
+        crate::yaml::remember_parsed_files(options.remembered_yaml);
+    }
     let daemon = Daemon::new(runtime, &options);
     tokio::task::spawn_blocking({
         let daemon = daemon.clone();
@@ -417,6 +423,7 @@ mod tests {
             concurrency: Some(2),
             per_app: None,
             render_budget: Duration::from_secs(30),
+            remembered_yaml: 0,
         };
         Daemon::new(Runtime::new(limits, None).unwrap(), &options)
     }

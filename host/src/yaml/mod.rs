@@ -15,11 +15,13 @@
 //! `0x` numbers too long for 64 bits), and our own reader.
 
 mod read;
+mod remember;
 mod scalar;
 mod timestamp;
 mod write;
 
 pub use read::parse_documents;
+pub use remember::{parse_shared, remember_parsed_files};
 pub use write::to_stream;
 
 use anyhow::{Context as _, Result};

@@ -8,7 +8,7 @@
 //! process. tests/bench/kustomize_vs_plugin.py compares the plugin against it.
 
 #[path = "../../../../host/src/yaml/mod.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 mod yaml;
 
 use std::time::Instant;

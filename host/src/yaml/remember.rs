@@ -1,0 +1,155 @@
+//! The daemon's memory of the manifest files it has parsed, so that a file read again with
+//! the same text is not parsed again. Argo CD renders every app of a repository again on
+//! each new commit, and the apps of a monorepo share their bases: nearly every file a daemon
+//! reads, it has read before. Parsing is about a fifth of a small app's render.
+//!
+//! The key is the whole text, compared in full on a hit, so a remembered file gives exactly
+//! what parsing it would: the documents depend on nothing else (the origin only names the
+//! file in errors, and errors are not remembered). Memory is bounded by the text held; the
+//! least recently used files go first. Off unless the process turns it on: a one-shot
+//! `render` or `generate` parses each file once anyway.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use anyhow::Result;
+use serde_json::Value;
+
+use super::parse_documents;
+
+/// What `remember_parsed_files` turned on, for the whole process.
+static REMEMBERED: OnceLock<Mutex<ParsedFiles>> = OnceLock::new();
+
+/// Keeps the documents of parsed files from now on, up to `limit` bytes of their text
+/// (their parsed documents take several times that). Later calls change nothing.
+pub fn remember_parsed_files(limit: usize) {
+    REMEMBERED.get_or_init(|| Mutex::new(ParsedFiles::new(limit)));
+}
+
+/// The documents of `text`, as [`parse_documents`] reads them; the same shared documents as
+/// an earlier call with the same text while the process remembers parsed files.
+pub fn parse_shared(text: &str, origin: &str) -> Result<Arc<Vec<Value>>> {
+    let Some(remembered) = REMEMBERED.get() else {
+        return Ok(Arc::new(parse_documents(text, origin)?));
+    };
+    // A render that panicked while holding the lock left nothing half-written: a file is
+    // either remembered whole or not at all.
+    let lock = || {
+        remembered
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    };
+    if let Some(documents) = lock().get(text) {
+        return Ok(documents);
+    }
+    let documents = Arc::new(parse_documents(text, origin)?);
+    lock().insert(text, Arc::clone(&documents));
+    Ok(documents)
+}
+
+/// Parsed files by their text, least recently used first out.
+struct ParsedFiles {
+    /// The most text held.
+    limit: usize,
+    /// The text held now.
+    held: usize,
+    /// Counts look-ups, to order files by their last use.
+    clock: u64,
+    files: HashMap<Box<str>, ParsedFile>,
+}
+
+struct ParsedFile {
+    documents: Arc<Vec<Value>>,
+    last_used: u64,
+}
+
+impl ParsedFiles {
+    fn new(limit: usize) -> Self {
+        Self {
+            limit,
+            held: 0,
+            clock: 0,
+            files: HashMap::new(),
+        }
+    }
+
+    fn get(&mut self, text: &str) -> Option<Arc<Vec<Value>>> {
+        self.clock += 1;
+        let file = self.files.get_mut(text)?;
+        file.last_used = self.clock;
+        Some(Arc::clone(&file.documents))
+    }
+
+    /// Remembers a file, forgetting the least recently used ones to make room. A file of
+    /// more than a quarter of the limit is not kept: it would push out many small ones.
+    fn insert(&mut self, text: &str, documents: Arc<Vec<Value>>) {
+        if text.len() > self.limit / 4 || self.files.contains_key(text) {
+            return;
+        }
+        while self.held + text.len() > self.limit {
+            self.forget_least_recently_used();
+        }
+        self.held += text.len();
+        let last_used = self.clock;
+        self.files.insert(
+            text.into(),
+            ParsedFile {
+                documents,
+                last_used,
+            },
+        );
+    }
+
+    fn forget_least_recently_used(&mut self) {
+        let oldest = self
+            .files
+            .iter()
+            .min_by_key(|(_, file)| file.last_used)
+            .map(|(text, _)| text.clone());
+        if let Some(text) = oldest {
+            self.held -= text.len();
+            self.files.remove(&text);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(text: &str) -> Arc<Vec<Value>> {
+        Arc::new(parse_documents(text, "test").unwrap())
+    }
+
+    #[test]
+    fn gives_the_documents_of_the_same_text_and_forgets_the_least_recently_used() {
+        let texts = ["a: 1\n", "b: 2\n", "c: 3\n", "d: 4\n", "e: 5\n"];
+        let mut files = ParsedFiles::new(20);
+        files.insert(texts[0], parsed(texts[0]));
+        files.insert(texts[1], parsed(texts[1]));
+        assert_eq!(
+            *files.get(texts[0]).unwrap(),
+            parse_documents(texts[0], "").unwrap()
+        );
+        assert!(files.get("a: 1").is_none(), "only the very same text");
+        files.insert(texts[2], parsed(texts[2]));
+        files.insert(texts[3], parsed(texts[3]));
+        assert_eq!(files.held, 20);
+        // Full: the fifth file pushes out b, used least recently.
+        files.insert(texts[4], parsed(texts[4]));
+        assert!(files.get(texts[1]).is_none());
+        for text in [texts[0], texts[2], texts[3], texts[4]] {
+            assert!(files.get(text).is_some(), "{text}");
+        }
+        assert_eq!(files.held, 20);
+    }
+
+    #[test]
+    fn keeps_no_file_larger_than_a_quarter_of_the_limit() {
+        let mut files = ParsedFiles::new(16);
+        let text = "key: value\n";
+        files.insert(text, parsed(text));
+        assert!(files.get(text).is_none());
+        assert_eq!(files.held, 0);
+    }
+}
