@@ -6,6 +6,7 @@
 //! referrer's namespace (or cluster-scoped, or a ServiceAccount a RoleBinding names), and a
 //! `roleRef` must agree on kind and group.
 
+use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 
 use argocd_wasm_sdk::Diagnostic;
@@ -21,17 +22,23 @@ use crate::tconfig::{Config, NameBackReference};
 struct Reference<'a> {
     target: &'a NameBackReference,
     referrer: &'a FieldSpec,
-    path: Vec<Segment<'a>>,
+    /// The referrer's path, split when first walked: of the hundreds of default
+    /// references, a build walks only those of the kinds it has.
+    path: OnceCell<Vec<Segment<'a>>>,
 }
 
-impl Reference<'_> {
+impl<'a> Reference<'a> {
+    fn path(&self) -> &[Segment<'a>] {
+        self.path.get_or_init(|| segments(&self.referrer.path))
+    }
+
     fn is_role_ref(&self) -> bool {
-        let names: Vec<&str> = self.path.iter().map(|s| &*s.name).collect();
+        let names: Vec<&str> = self.path().iter().map(|s| &*s.name).collect();
         names.ends_with(&["roleRef", "name"])
     }
 
     fn dotted_path(&self) -> String {
-        let names: Vec<&str> = self.path.iter().map(|s| &*s.name).collect();
+        let names: Vec<&str> = self.path().iter().map(|s| &*s.name).collect();
         names.join(".")
     }
 }
@@ -44,7 +51,7 @@ fn table(config: &Config) -> Vec<Reference<'_>> {
             target.referrers.iter().map(move |referrer| Reference {
                 target,
                 referrer,
-                path: segments(&referrer.path),
+                path: OnceCell::new(),
             })
         })
         .collect()
@@ -282,7 +289,7 @@ pub fn fix(resources: &mut [Resource], config: &Config) -> Result<()> {
             let mut failure = None;
             visit_map(
                 resource.object.as_map_mut(),
-                &reference.path,
+                reference.path(),
                 false,
                 &mut |node| {
                     if failure.is_none() {

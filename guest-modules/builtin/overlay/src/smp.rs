@@ -18,6 +18,7 @@
 
 use std::borrow::Cow;
 
+use argocd_wasm_sdk::json;
 use serde_json::{Map, Value};
 
 use crate::openapi::{CustomSchema, OpenApi};
@@ -181,14 +182,18 @@ fn merge_maps<'p>(
     }
     for (key, value) in patch.iter().filter(|(key, _)| *key != DIRECTIVE) {
         path.push(key);
-        // Take the value out but leave its slot, so the object's keys keep their order.
-        let merged = merge_at(dest.get_mut(key).map(Value::take), value, schema, path)?;
-        match merged {
-            Some(merged) => {
-                dest.insert(key.clone(), merged);
-            }
+        match json::get_mut(&mut dest, key) {
+            // Merged in its slot, so the object's keys keep their order.
+            Some(slot) => match merge_at(Some(slot.take()), value, schema, path)? {
+                Some(merged) => *slot = merged,
+                None => {
+                    dest.shift_remove(key);
+                }
+            },
             None => {
-                dest.shift_remove(key);
+                if let Some(merged) = merge_at(None, value, schema, path)? {
+                    dest.insert(key.clone(), merged);
+                }
             }
         }
         path.pop();
@@ -449,6 +454,10 @@ fn merge_keyed<'p>(
         // it merges into a copy.
         let in_place = original.filter(|_| patched.and_then(item_directive) != Some("replace"));
         let mut merged = match (original, patched) {
+            // Merged in place: the item is replaced by the result below anyway.
+            (Some(i), Some(patched)) if in_place.is_some() => {
+                merge_at(Some(dest[i].take()), patched, schema, path)?
+            }
             (Some(i), Some(patched)) => merge_at(Some(dest[i].clone()), patched, schema, path)?,
             (Some(i), None) => Some(dest[i].clone()),
             (None, Some(patched)) => fresh(patched, schema, path)?,
