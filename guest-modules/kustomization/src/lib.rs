@@ -20,7 +20,7 @@ use serde_json::Value;
 pub use generators::{GeneratorArgs, GeneratorOptions};
 pub use patches::{Json6902Patch, Operation, Patch, PatchOptions, Target};
 pub use replacements::{ReplacementEntry, Var};
-pub use tree::{FileData, Resource, Tree};
+pub use tree::{Documents, FileData, Resource, Tree};
 
 /// Label and annotation values must be strings, as in kustomize (which rejects `version: 1`).
 pub type StringMap = BTreeMap<String, String>;

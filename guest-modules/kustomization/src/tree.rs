@@ -8,8 +8,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::Kustomization;
 
@@ -48,18 +49,75 @@ pub struct Tree {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Resource {
-    /// A manifest file: its documents, in order (null documents dropped). Shared: the
-    /// daemon keeps the documents of the files it has parsed and hands them to every render
-    /// that reads the same text (see the host's `yaml::remember`); a module owns its copy.
-    Objects {
-        path: String,
-        objects: Arc<Vec<Value>>,
-    },
+    /// A manifest file: its documents, in order (null documents dropped).
+    Objects { path: String, objects: Documents },
     /// A directory with a kustomization.
     Tree(Box<Tree>),
     /// Inline YAML in a `generators:`, `transformers:` or `validators:` entry; kustomize
     /// reads these before the entries that are paths.
     Inline(Vec<Value>),
+}
+
+/// A manifest file's documents: the values, or their JSON text. The host reads every
+/// manifest file into JSON text and keeps it for the next render that reads the same file
+/// text (see its `yaml::remember`), so a tree it sends holds the text, shared, and never
+/// copies or parses it again; the module receives values.
+#[derive(Debug, Clone)]
+pub enum Documents {
+    Values(Vec<Value>),
+    /// A JSON array of the documents.
+    Json(Arc<RawValue>),
+}
+
+impl Documents {
+    /// The documents as values: moved out, or parsed from their JSON text.
+    pub fn into_values(self) -> Result<Vec<Value>, String> {
+        match self {
+            Documents::Values(values) => Ok(values),
+            Documents::Json(json) => Self::parse(&json),
+        }
+    }
+
+    /// A copy of the documents as values.
+    pub fn to_values(&self) -> Result<Vec<Value>, String> {
+        match self {
+            Documents::Values(values) => Ok(values.clone()),
+            Documents::Json(json) => Self::parse(json),
+        }
+    }
+
+    fn parse(json: &RawValue) -> Result<Vec<Value>, String> {
+        serde_json::from_str(json.get()).map_err(|error| format!("invalid documents: {error}"))
+    }
+}
+
+impl Default for Documents {
+    fn default() -> Self {
+        Documents::Values(Vec::new())
+    }
+}
+
+impl From<Vec<Value>> for Documents {
+    fn from(values: Vec<Value>) -> Self {
+        Documents::Values(values)
+    }
+}
+
+/// Either form is written as the same JSON array.
+impl Serialize for Documents {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Documents::Values(values) => values.serialize(serializer),
+            Documents::Json(json) => json.serialize(serializer),
+        }
+    }
+}
+
+/// Always read as values: the text form only ever leaves the host.
+impl<'de> Deserialize<'de> for Documents {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Vec::deserialize(deserializer).map(Documents::Values)
+    }
 }
 
 /// A file's content as the module needs it.
@@ -139,12 +197,19 @@ mod tests {
             file: "kustomization.yaml".into(),
             resources: vec![Resource::Objects {
                 path: "a.yaml".into(),
-                objects: Arc::new(vec![json!({"kind": "ConfigMap"})]),
+                objects: vec![json!({"kind": "ConfigMap"})].into(),
             }],
             transformers: vec![Resource::Inline(vec![json!({"kind": "X"})])],
             ..Tree::default()
         };
         let text = serde_json::to_string(&tree).unwrap();
+        // The host's form, JSON text, is written the same and read back as values.
+        let mut as_json = tree.clone();
+        as_json.resources[0] = Resource::Objects {
+            path: "a.yaml".into(),
+            objects: Documents::Json(serde_json::from_str(r#"[{"kind":"ConfigMap"}]"#).unwrap()),
+        };
+        assert_eq!(serde_json::to_string(&as_json).unwrap(), text);
         let back: Tree = serde_json::from_str(&text).unwrap();
         assert!(matches!(&back.resources[0], Resource::Objects { path, .. } if path == "a.yaml"));
         assert!(matches!(&back.transformers[0], Resource::Inline(docs) if docs.len() == 1));

@@ -101,13 +101,13 @@ struct ServeArgs {
     /// every slot [default: half of --concurrency, at least 1].
     #[arg(long)]
     per_app_concurrency: Option<usize>,
-    /// MiB of YAML text whose parsed documents are kept for the next renders: files read
-    /// again with the same text (a shared base, the next commit) are not parsed again. The
-    /// parsed documents take about 30 times their text in memory; 0 keeps none.
+    /// MiB of memory for the manifest files kept parsed for the next renders (their YAML
+    /// text and its JSON, about twice the YAML): files read again with the same text (a
+    /// shared base, the next commit) are not parsed again; 0 keeps none.
     #[arg(
         long,
         env = "ARGOCD_WASM_PLUGIN_REMEMBERED_YAML_MIB",
-        default_value_t = 2
+        default_value_t = 64
     )]
     remembered_yaml_mib: usize,
     /// Exit 0 if a daemon on --socket is ready, 1 if not (for readiness probes).

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
-use kustomization::{FileData, GeneratorArgs, Kustomization, Resource, Tree};
+use kustomization::{Documents, FileData, GeneratorArgs, Kustomization, Resource, Tree};
 use serde_json::Value;
 
 use super::file::{Allow, LoadRestrictor, StepSpec};
@@ -204,7 +204,7 @@ impl Loader<'_> {
         let text = self.read_text(dir, entry)?;
         Ok(Resource::Objects {
             path: entry.to_owned(),
-            objects: crate::yaml::parse_shared(&text, &self.display(&path))?,
+            objects: Documents::Json(crate::yaml::documents_json(&text, &self.display(&path))?),
         })
     }
 
@@ -236,7 +236,7 @@ impl Loader<'_> {
                     .resource(dir, entry)
                     .with_context(|| format!("{at} `{entry}`"))?,
             };
-            for config in plugin_configs(&resource) {
+            for config in &plugin_configs(&resource).with_context(|| at.clone())? {
                 check_builtin_plugin(config).with_context(|| at.clone())?;
                 self.plugin_files(dir, config, files)
                     .with_context(|| at.clone())?;
@@ -429,8 +429,7 @@ impl Loader<'_> {
 fn read_kustomization(path: &Path) -> Result<Kustomization> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let documents = crate::yaml::parse_shared(&text, &path.display().to_string())?;
-    let value = match &documents[..] {
+    let value = match &parse_yaml(&text, &path.display().to_string())?[..] {
         [] => bail!("kustomization is empty"),
         [value] => value.clone(),
         _ => bail!("a kustomization file holds one YAML document"),
@@ -512,11 +511,14 @@ fn inline_documents(entry: &str) -> Option<Vec<Value>> {
 }
 
 /// The plugin configs an entry holds (a kustomization directory's own resources only).
-fn plugin_configs(resource: &Resource) -> Vec<&Value> {
+fn plugin_configs(resource: &Resource) -> Result<Vec<Value>> {
     match resource {
-        Resource::Objects { objects, .. } => objects.iter().collect(),
-        Resource::Inline(documents) => documents.iter().collect(),
-        Resource::Tree(tree) => tree.resources.iter().flat_map(plugin_configs).collect(),
+        Resource::Objects { objects, .. } => objects.to_values().map_err(anyhow::Error::msg),
+        Resource::Inline(documents) => Ok(documents.clone()),
+        Resource::Tree(tree) => {
+            let configs = tree.resources.iter().map(plugin_configs);
+            Ok(configs.collect::<Result<Vec<_>>>()?.concat())
+        }
     }
 }
 
@@ -611,8 +613,8 @@ fn replacement_paths(value: Option<&Value>) -> impl Iterator<Item = &str> {
 }
 
 /// Every document of `text`, typed as kubectl types it; errors name `origin` and the line.
-/// Manifest files and kustomizations are read with [`crate::yaml::parse_shared`] instead:
-/// a daemon parses them once for all its renders.
+/// The manifest files of `resources:` are read with [`crate::yaml::documents_json`]
+/// instead: a daemon parses each text once for all its renders.
 fn parse_yaml(text: &str, origin: &str) -> Result<Vec<Value>> {
     crate::yaml::parse_documents(text, origin)
 }
@@ -665,7 +667,7 @@ mod tests {
         let tree = load(&root, &root.join("app"), LoadRestrictor::RootOnly).unwrap();
         assert_eq!(tree.file, "app/kustomization.yaml");
         assert!(
-            matches!(&tree.resources[0], Resource::Objects { objects, .. } if objects.len() == 1)
+            matches!(&tree.resources[0], Resource::Objects { objects, .. } if objects.to_values().unwrap().len() == 1)
         );
         assert!(
             matches!(&tree.resources[1], Resource::Tree(base) if base.file == "base/kustomization.yml")

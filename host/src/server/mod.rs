@@ -51,7 +51,7 @@ pub struct ServeOptions {
     /// The longest a request may take, queueing included; a request asking for less
     /// (the time left of Argo CD's deadline) gets less.
     pub render_budget: Duration,
-    /// Bytes of YAML text whose parsed documents are kept for later renders (see
+    /// Bytes of YAML and JSON text of the manifest files kept parsed for later renders (see
     /// [`crate::yaml::remember_parsed_files`]); 0 keeps none.
     pub remembered_yaml: usize,
 }

@@ -12,7 +12,6 @@ use crate::Result;
 use kustomization::{Resource as Entry, Tree, Var};
 use serde_json::Value;
 use std::rc::Rc;
-use std::sync::Arc;
 
 use crate::config::{PatchBody, patch_bodies};
 use crate::generators::{self, GeneratorKind};
@@ -199,7 +198,9 @@ fn accumulate_resources(tree: &mut Tree, accumulator: &mut Accumulator) -> Resul
         let at = at(tree, &format!("resources[{index}]"));
         match &mut tree.resources[index] {
             Entry::Objects { path, objects } => {
-                let mut loaded = objects_of(Arc::unwrap_or_clone(std::mem::take(objects)))
+                let mut loaded = std::mem::take(objects)
+                    .into_values()
+                    .and_then(objects_of)
                     .map_err(|problem| Diagnostic::error(format!("{path}: {problem}")).at(&at))?;
                 let origin = Origin::File(metadata::join(&dir, path));
                 for resource in &mut loaded {

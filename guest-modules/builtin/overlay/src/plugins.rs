@@ -96,8 +96,8 @@ fn configs(
     for (index, entry) in entries.iter().enumerate() {
         let at = at(tree, &format!("{field}[{index}]"));
         let objects = match entry {
-            Entry::Inline(documents) => objects_at(documents, &at)?,
-            Entry::Objects { objects, .. } => objects_at(objects, &at)?,
+            Entry::Inline(documents) => objects_at(Ok(documents.clone()), &at)?,
+            Entry::Objects { objects, .. } => objects_at(objects.to_values(), &at)?,
             Entry::Tree(directory) => {
                 let mut built = parent.for_base();
                 // Plugin directories are small and rare: build a copy.
@@ -115,8 +115,13 @@ fn configs(
     Ok(inline)
 }
 
-fn objects_at(documents: &[Value], at: &str) -> Result<Vec<Resource>> {
-    objects_of(documents.to_vec()).map_err(|problem| Diagnostic::error(problem).at(at))
+fn objects_at(
+    documents: std::result::Result<Vec<Value>, String>,
+    at: &str,
+) -> Result<Vec<Resource>> {
+    documents
+        .and_then(objects_of)
+        .map_err(|problem| Diagnostic::error(problem).at(at))
 }
 
 /// Applies one builtin transformer config.
