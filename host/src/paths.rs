@@ -82,8 +82,14 @@ pub(crate) fn read_inside(root: &Path, path: &Path) -> Result<String> {
 
 /// Reads a file of the repository as bytes, checked as [`read_inside`] checks it.
 pub(crate) fn read_bytes_inside(root: &Path, path: &Path) -> Result<Vec<u8>> {
-    let resolved = inside(root, path)?;
-    let size = std::fs::metadata(&resolved)
+    read_resolved(&inside(root, path)?, path)
+}
+
+/// Reads a file [`inside`] or [`resolve_inside`] has resolved and checked, its size checked
+/// before reading; messages show it as `path`. Resolving again would cost every component's
+/// `readlink` once more.
+pub(crate) fn read_resolved(resolved: &Path, path: &Path) -> Result<Vec<u8>> {
+    let size = std::fs::metadata(resolved)
         .with_context(|| format!("cannot read {}", path.display()))?
         .len();
     if size > MAX_TEXT_FILE_BYTES {
@@ -94,7 +100,7 @@ pub(crate) fn read_bytes_inside(root: &Path, path: &Path) -> Result<Vec<u8>> {
             MAX_TEXT_FILE_BYTES >> 20
         );
     }
-    std::fs::read(&resolved).with_context(|| format!("cannot read {}", path.display()))
+    std::fs::read(resolved).with_context(|| format!("cannot read {}", path.display()))
 }
 
 fn check_inside(root: &Path, resolved: &Path, shown: &str) -> Result<()> {

@@ -201,7 +201,7 @@ impl Loader<'_> {
         if path.is_dir() {
             return Ok(Resource::Tree(Box::new(self.tree(&path)?)));
         }
-        let text = self.read_text(dir, entry)?;
+        let text = utf8(self.read_resolved(dir, entry, &path)?, entry)?;
         Ok(Resource::Objects {
             path: entry.to_owned(),
             objects: Documents::Json(crate::yaml::documents_json(&text, &self.display(&path))?),
@@ -392,8 +392,7 @@ impl Loader<'_> {
     }
 
     fn read_text(&self, dir: &Path, relative: &str) -> Result<String> {
-        let bytes = self.read(dir, relative)?;
-        String::from_utf8(bytes).with_context(|| format!("`{relative}` is not UTF-8 text"))
+        utf8(self.read(dir, relative)?, relative)
     }
 
     /// Reads a file a kustomization names: inside the repository always, and inside the
@@ -401,6 +400,11 @@ impl Loader<'_> {
     fn read(&self, dir: &Path, relative: &str) -> Result<Vec<u8>> {
         refuse_remote(dir, relative, "file")?;
         let path = resolve_inside(self.root, dir, relative)?;
+        self.read_resolved(dir, relative, &path)
+    }
+
+    /// [`Self::read`] of `relative`, already resolved to `path` inside the repository.
+    fn read_resolved(&self, dir: &Path, relative: &str, path: &Path) -> Result<Vec<u8>> {
         if path.is_dir() {
             bail!("`{relative}` is a directory; a file is needed here");
         }
@@ -413,7 +417,7 @@ impl Loader<'_> {
                 self.display(dir)
             );
         }
-        crate::paths::read_bytes_inside(self.root, &path)
+        crate::paths::read_resolved(path, path)
     }
 
     /// A path as messages show it: relative to the repository.
@@ -423,6 +427,10 @@ impl Loader<'_> {
             .display()
             .to_string()
     }
+}
+
+fn utf8(bytes: Vec<u8>, relative: &str) -> Result<String> {
+    String::from_utf8(bytes).with_context(|| format!("`{relative}` is not UTF-8 text"))
 }
 
 /// Reads a kustomization file; any field kustomize v5.5 does not know is an error naming it.

@@ -111,8 +111,8 @@ pub fn gvk_selects(wanted: (&str, &str, &str), group: &str, version: &str, kind:
 }
 
 /// One step of a split path: a field name, and whether it was written `name[]`. The name
-/// borrows the path unless the path escapes a slash: the name-reference table alone splits
-/// hundreds of paths per build.
+/// borrows the path unless the path escapes a slash: every build splits the paths of dozens
+/// of specs, and of the name references of each kind it holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Segment<'p> {
     pub name: Cow<'p, str>,

@@ -165,7 +165,7 @@ fn unknown_directive(directive: &str, path: &[&str]) -> String {
 }
 
 fn directive(map: &Map<String, Value>) -> Option<&str> {
-    map.get(DIRECTIVE).and_then(Value::as_str)
+    json::get(map, DIRECTIVE).and_then(Value::as_str)
 }
 
 fn merge_maps<'p>(
@@ -275,7 +275,7 @@ fn merge_lists<'p>(
 fn list_directive(patch: &[Value]) -> (Option<&str>, Vec<&Value>) {
     let whole = patch
         .iter()
-        .find(|item| item.get(DIRECTIVE).is_some())
+        .find(|item| json::member(item, DIRECTIVE).is_some())
         .and_then(lone_directive);
     let items = patch
         .iter()
@@ -286,7 +286,7 @@ fn list_directive(patch: &[Value]) -> (Option<&str>, Vec<&Value>) {
 /// A field's scalar text as kyaml compares it; `None` when the field is missing. Borrowed
 /// for strings, which nearly every merge key is: items are looked up by it many times.
 fn field_text<'v>(item: &'v Value, key: &str) -> Option<Cow<'v, str>> {
-    match item.get(key)? {
+    match json::member(item, key)? {
         Value::String(text) => Some(Cow::Borrowed(text)),
         Value::Null => Some(Cow::Borrowed("")),
         other => Some(Cow::Owned(other.to_string())),
@@ -467,7 +467,7 @@ fn merge_keyed<'p>(
         let mut changed = patched.is_some();
         if let Some(Value::Object(map)) = &mut merged {
             for (key, value) in valid_keys.iter().zip(&valid_values) {
-                if !map.contains_key(*key) && !value.is_empty() {
+                if json::get(map, key).is_none() && !value.is_empty() {
                     map.insert(key.to_string(), Value::from(value.as_str()));
                     changed = true;
                 }
