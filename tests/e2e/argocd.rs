@@ -102,7 +102,8 @@ fn the_daemon_and_the_in_process_path_give_identical_bytes() {
 }
 
 /// The daemon keeps the files it parsed for its next renders: an unchanged base shared by
-/// two apps gives what parsing it gives, and a changed file is read again.
+/// two apps gives what parsing it gives, a changed file is read again, and the metrics
+/// count both.
 #[test]
 fn the_daemon_remembers_parsed_files_by_their_text() {
     let repo = tempfile::tempdir().unwrap();
@@ -131,7 +132,8 @@ fn the_daemon_remembers_parsed_files_by_their_text() {
         std::fs::create_dir_all(root.join(path).parent().unwrap()).unwrap();
         std::fs::write(root.join(path), text).unwrap();
     }
-    let daemon = Daemon::start(&[]);
+    let address = free_local_address();
+    let daemon = Daemon::start(&["--tcp", &address]);
     let both_ways = |app: &str| {
         let dir = root.join(app);
         let in_process = success(&argocd_generate(&dir, &[]).output().unwrap());
@@ -142,6 +144,16 @@ fn the_daemon_remembers_parsed_files_by_their_text() {
     assert!(both_ways("b").contains(r#""mode":"blue""#));
     std::fs::write(root.join("base/cm.yaml"), config_map("green")).unwrap();
     assert!(both_ways("a").contains(r#""mode":"green""#));
+    let metrics = http_get(&address, "/metrics");
+    for expected in [
+        r#"argocd_wasm_plugin_manifest_files_total{result="parsed"} 2"#,
+        r#"argocd_wasm_plugin_manifest_files_total{result="remembered"} 1"#,
+    ] {
+        assert!(
+            metrics.contains(expected),
+            "missing {expected:?} in:\n{metrics}"
+        );
+    }
 }
 
 #[test]
@@ -237,18 +249,7 @@ fn the_daemon_serves_health_and_metrics() {
     let address = free_local_address();
     let daemon = Daemon::start(&["--tcp", &address]);
     success(&daemon.generate(&magento(), ARGOCD_ENV));
-    let get = |path: &str| {
-        use std::io::{Read, Write};
-        let mut stream = std::net::TcpStream::connect(&address).unwrap();
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        response
-    };
+    let get = |path: &str| http_get(&address, path);
     assert!(get("/healthz").ends_with("ok"));
     assert!(get("/readyz").ends_with("ready"));
     let metrics = get("/metrics");

@@ -198,6 +198,20 @@ pub fn free_local_address() -> String {
     listener.local_addr().unwrap().to_string()
 }
 
+/// The whole HTTP/1.1 response to `GET path` from `address` (a daemon's `--tcp`).
+pub fn http_get(address: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
 /// A `serve` daemon for the duration of a test; killed on drop.
 pub struct Daemon {
     child: std::process::Child,

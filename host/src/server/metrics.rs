@@ -1,5 +1,6 @@
 //! The daemon's Prometheus metrics: requests, failures by reason, latency, time per module,
-//! and where modules came from (memory, disk cache, compiled).
+//! where modules came from (memory, disk cache, compiled), and manifest files read
+//! remembered or parsed.
 
 use std::time::Duration;
 
@@ -25,6 +26,11 @@ struct Module {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Source {
     source: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Outcome {
+    result: &'static str,
 }
 
 /// Why a request failed, as the `reason` label says it.
@@ -62,6 +68,7 @@ pub(super) struct Metrics {
     latency: Histogram,
     module_seconds: Family<Module, Histogram>,
     module_loads: Family<Source, Counter>,
+    manifest_files: Family<Outcome, Counter>,
 }
 
 /// Buckets from 1 ms to about 33 s.
@@ -79,6 +86,7 @@ impl Metrics {
             seconds_histogram as fn() -> Histogram,
         );
         let module_loads = Family::<Source, Counter>::default();
+        let manifest_files = Family::<Outcome, Counter>::default();
         registry.register("requests", "Generate requests received", requests.clone());
         registry.register(
             "failures",
@@ -100,6 +108,11 @@ impl Metrics {
             "Modules a render asked for, by where they came from",
             module_loads.clone(),
         );
+        registry.register(
+            "manifest_files",
+            "Manifest files a render read: `remembered` from an earlier render, or `parsed`",
+            manifest_files.clone(),
+        );
         Self {
             registry,
             requests,
@@ -107,7 +120,14 @@ impl Metrics {
             latency,
             module_seconds,
             module_loads,
+            manifest_files,
         }
+    }
+
+    /// A render read a manifest file: remembered from an earlier render, or parsed.
+    pub(super) fn manifest_file_read(&self, remembered: bool) {
+        let result = if remembered { "remembered" } else { "parsed" };
+        self.manifest_files.get_or_create(&Outcome { result }).inc();
     }
 
     pub(super) fn request_done(&self, elapsed: Duration, failure: Option<Failure>) {
@@ -163,6 +183,7 @@ mod tests {
         );
         metrics.module_loaded(ModuleSource::Memory);
         metrics.module_called("image-tags", Duration::from_micros(300));
+        metrics.manifest_file_read(true);
         let text = metrics.encode();
         for expected in [
             "argocd_wasm_plugin_requests_total 2",
@@ -170,6 +191,7 @@ mod tests {
             "argocd_wasm_plugin_request_duration_seconds_count 2",
             "argocd_wasm_plugin_module_duration_seconds_count{module=\"image-tags\"} 1",
             "argocd_wasm_plugin_module_loads_total{source=\"memory\"} 1",
+            "argocd_wasm_plugin_manifest_files_total{result=\"remembered\"} 1",
         ] {
             assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
         }

@@ -73,10 +73,12 @@ pub fn run(runtime: Runtime, options: ServeOptions) -> Result<()> {
 }
 
 async fn serve(runtime: Runtime, options: ServeOptions) -> Result<()> {
-    if options.remembered_yaml > 0 {
-        crate::yaml::remember_parsed_files(options.remembered_yaml);
-    }
     let daemon = Daemon::new(runtime, &options);
+    if options.remembered_yaml > 0 {
+        let metrics = daemon.metrics.clone();
+        let looked_up = Box::new(move |remembered| metrics.manifest_file_read(remembered));
+        crate::yaml::remember_parsed_files(options.remembered_yaml, looked_up);
+    }
     tokio::task::spawn_blocking({
         let daemon = daemon.clone();
         move || daemon.warm_up()

@@ -21,7 +21,7 @@ mod timestamp;
 mod write;
 
 pub use read::parse_documents;
-pub use remember::{documents_json, remember_parsed_files};
+pub use remember::{LookUpObserver, documents_json, remember_parsed_files};
 pub use write::to_stream;
 
 use anyhow::{Context as _, Result};

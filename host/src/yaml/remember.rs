@@ -21,12 +21,24 @@ use serde_json::value::RawValue;
 use super::parse_documents;
 
 /// What `remember_parsed_files` turned on, for the whole process.
-static REMEMBERED: OnceLock<Mutex<ParsedFiles>> = OnceLock::new();
+static REMEMBERED: OnceLock<Remembered> = OnceLock::new();
+
+struct Remembered {
+    files: Mutex<ParsedFiles>,
+    /// Told of each look-up: whether the file was remembered.
+    looked_up: LookUpObserver,
+}
+
+/// Told of each look-up of a file: `true` when it was remembered (the daemon's metrics).
+pub type LookUpObserver = Box<dyn Fn(bool) + Send + Sync>;
 
 /// Keeps the JSON of parsed files from now on, up to `limit` bytes of their YAML and JSON
-/// text. Later calls change nothing.
-pub fn remember_parsed_files(limit: usize) {
-    REMEMBERED.get_or_init(|| Mutex::new(ParsedFiles::new(limit)));
+/// text, telling `looked_up` of every look-up. Later calls change nothing.
+pub fn remember_parsed_files(limit: usize, looked_up: LookUpObserver) {
+    REMEMBERED.get_or_init(|| Remembered {
+        files: Mutex::new(ParsedFiles::new(limit)),
+        looked_up,
+    });
 }
 
 /// The documents of `text`, as [`parse_documents`] reads them, as a JSON array; the same
@@ -37,12 +49,10 @@ pub fn documents_json(text: &str, origin: &str) -> Result<Arc<RawValue>> {
     };
     // A render that panicked while holding the lock left nothing half-written: a file is
     // either remembered whole or not at all.
-    let lock = || {
-        remembered
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    };
-    if let Some(documents) = lock().get(text) {
+    let lock = || (remembered.files.lock()).unwrap_or_else(|poisoned| poisoned.into_inner());
+    let found = lock().get(text);
+    (remembered.looked_up)(found.is_some());
+    if let Some(documents) = found {
         return Ok(documents);
     }
     let documents = to_json(text, origin)?;
