@@ -312,7 +312,7 @@ fn serve(options: &RuntimeOptions, args: ServeArgs) -> Result<ExitCode> {
             concurrency: args.concurrency,
             per_app: args.per_app_concurrency,
             render_budget: options.render_budget.0,
-            remembered_yaml: args.remembered_yaml_mib << 20,
+            remembered_yaml: args.remembered_yaml_mib.saturating_mul(1 << 20),
         },
     )?;
     Ok(ExitCode::SUCCESS)
