@@ -400,14 +400,15 @@ impl Loader<'_> {
     fn read(&self, dir: &Path, relative: &str) -> Result<Vec<u8>> {
         refuse_remote(dir, relative, "file")?;
         let path = resolve_inside(self.root, dir, relative)?;
-        self.read_resolved(dir, relative, &path)
-    }
-
-    /// [`Self::read`] of `relative`, already resolved to `path` inside the repository.
-    fn read_resolved(&self, dir: &Path, relative: &str, path: &Path) -> Result<Vec<u8>> {
         if path.is_dir() {
             bail!("`{relative}` is a directory; a file is needed here");
         }
+        self.read_resolved(dir, relative, &path)
+    }
+
+    /// [`Self::read`] of `relative`, already resolved to `path`, a file inside the
+    /// repository.
+    fn read_resolved(&self, dir: &Path, relative: &str, path: &Path) -> Result<Vec<u8>> {
         if self.restrictor == LoadRestrictor::RootOnly && !path.starts_with(dir) {
             bail!(
                 "security: file `{relative}` is not in or below {} (kubectl kustomize's default \
